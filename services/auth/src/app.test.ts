@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
+import { loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createService } from './service.ts';
+
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  },
+});
+const directory = new FakeDirectory({
+  alice: { password: 'alice-password', groups: ['registry-pushers', 'Ops, EMEA'] },
+  bob: { password: 'bob-password', groups: ['registry-users'] },
+  jörg: { password: 'jörg-password', groups: ['registry-pushers'] },
+});
+const config = loadConfig({
+  LDAP_URL: 'ldap://127.0.0.1:1',
+  LDAP_USER_BASE_DN: 'dc=example,dc=test',
+  AUTH_PUSH_GROUPS: 'registry-pushers',
+  AUTH_PULL_GROUPS: 'registry-users',
+  AUTH_REALM: 'Example registry',
+  LOCKOUT_MAX_FAILURES: '1000',
+});
+const service = createService(config, createLogger('info', sink), () => directory);
+let auth: Server;
+let metricsServer: Server;
+let base = '';
+let metricsBase = '';
+
+before(async () => {
+  auth = service.authApp.listen(0, '127.0.0.1');
+  metricsServer = service.metricsApp.listen(0, '127.0.0.1');
+  await Promise.all([once(auth, 'listening'), once(metricsServer, 'listening')]);
+  base = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`;
+  metricsBase = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
+});
+after(() => {
+  auth.close();
+  metricsServer.close();
+});
+
+function ask(headers: Record<string, string>): Promise<Response> {
+  return fetch(`${base}/auth`, { headers });
+}
+const nginx = (method: string, uri: string, authorization?: string): Record<string, string> => ({
+  'X-Original-Method': method,
+  'X-Original-URI': uri,
+  ...(authorization === undefined ? {} : { Authorization: authorization }),
+});
+
+describe('GET /auth, as nginx calls it', () => {
+  it('200 with X-Auth-User and X-Auth-Groups (list separators encoded) for a granted request', async () => {
+    const res = await ask(nginx('PUT', '/v2/app/manifests/latest', basic('alice', 'alice-password')));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-auth-user'), 'alice');
+    assert.equal(res.headers.get('x-auth-groups'), 'registry-pushers,Ops%2C EMEA');
+    assert.equal(res.headers.get('www-authenticate'), null);
+  });
+
+  it('percent-encodes a non-ASCII username in X-Auth-User', async () => {
+    const res = await ask(nginx('GET', '/v2/', basic('jörg', 'jörg-password')));
+    assert.equal(res.headers.get('x-auth-user'), 'j%C3%B6rg');
+  });
+
+  it('401 with the Basic challenge, realm and charset for missing or wrong credentials', async () => {
+    for (const authorization of [
+      undefined,
+      basic('alice', 'wrong'),
+      basic('nobody', 'x'),
+      'Basic',
+      basic('alice', ''),
+    ]) {
+      const res = await ask(nginx('GET', '/v2/', authorization));
+      assert.equal(res.status, 401, String(authorization));
+      assert.equal(res.headers.get('www-authenticate'), 'Basic realm="Example registry", charset="UTF-8"');
+    }
+  });
+
+  it('403 for a reader pushing, for a hostile path, for an unknown route', async () => {
+    assert.equal(
+      (await ask(nginx('PUT', '/v2/app/manifests/latest', basic('bob', 'bob-password')))).status,
+      403,
+    );
+    assert.equal(
+      (await ask(nginx('GET', '/v2/app/../secret/manifests/x', basic('alice', 'alice-password')))).status,
+      403,
+    );
+    assert.equal((await ask(nginx('GET', '/v3/whatever', basic('alice', 'alice-password')))).status, 403);
+  });
+
+  it('takes the path of X-Original-URL (ingress-nginx) without normalising it', async () => {
+    const ok = await ask({
+      'X-Original-Method': 'GET',
+      'X-Original-URL': 'https://registry.example.test/v2/app/tags/list',
+      Authorization: basic('bob', 'bob-password'),
+    });
+    assert.equal(ok.status, 200);
+    const dots = await ask({
+      'X-Original-Method': 'GET',
+      'X-Original-URL': 'https://r.example.test/v2/a/../b/tags/list',
+      Authorization: basic('bob', 'bob-password'),
+    });
+    assert.equal(dots.status, 403);
+  });
+
+  it('500 when the proxy sends no original method or URI', async () => {
+    assert.equal((await ask({ Authorization: basic('alice', 'alice-password') })).status, 500);
+    assert.equal(
+      (await ask({ 'X-Original-Method': 'GET', Authorization: basic('alice', 'alice-password') })).status,
+      500,
+    );
+  });
+
+  it('503 (not 401, not cached) while the directory is down', async () => {
+    directory.available = false;
+    try {
+      const res = await ask(nginx('GET', '/v2/', basic('bob', 'fresh-password-1')));
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('www-authenticate'), null);
+    } finally {
+      directory.available = true;
+    }
+    assert.equal((await ask(nginx('GET', '/v2/', basic('bob', 'bob-password')))).status, 200);
+  });
+
+  it('404 for other paths on the decision port', async () => {
+    assert.equal((await fetch(`${base}/metrics`)).status, 404);
+  });
+
+  it('never answers 200 to a malformed Authorization header', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 60 }),
+          fc.string({ maxLength: 60 }).map((s) => `Basic ${s}`),
+          fc.base64String().map((s) => `Basic ${s}`),
+        ),
+        async (header) => {
+          if (/[^\t\x20-\x7e]/.test(header)) return; // not sendable as an HTTP header at all
+          const res = await ask(nginx('GET', '/v2/', header));
+          assert.notEqual(res.status, 200, header);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never answers 200 to a URI outside the route table, whoever asks', async () => {
+    const segment = fc.oneof(
+      fc.constantFrom('..', '.', '%2e%2e', 'A', '', '_catalog', 'manifests', 'blobs'),
+      fc.stringMatching(/^[a-zA-Z0-9%._~-]{0,8}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'),
+        fc.array(segment, { minLength: 1, maxLength: 5 }),
+        async (method, segs) => {
+          const uri = `/v2/${segs.join('/')}`;
+          const res = await ask(nginx(method, uri, basic('alice', 'alice-password')));
+          if (
+            uri.includes('%') ||
+            /(^|\/)\.\.?(\/|$)/.test(uri) ||
+            /[A-Z]/.test(uri.split('/manifests/')[0] ?? '')
+          ) {
+            assert.notEqual(res.status, 200, `${method} ${uri}`);
+          }
+          assert.ok([200, 403].includes(res.status), `${method} ${uri} → ${res.status}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('audit log', () => {
+  it('writes one JSON line per decision with the contract fields', async () => {
+    const before = lines.length;
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('bob', 'bob-password')));
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(lines.length, before + 1);
+    for (const field of [
+      'time',
+      'level',
+      'msg',
+      'user',
+      'action',
+      'repository',
+      'method',
+      'result',
+      'reason',
+      'source',
+      'duration_ms',
+      'client_ip',
+    ]) {
+      assert.ok(field in line, `audit line has ${field}`);
+    }
+    assert.deepEqual(
+      [line['user'], line['action'], line['repository'], line['method'], line['result'], line['reason']],
+      ['bob', 'push', 'team/app', 'PUT', 'deny', 'not_granted'],
+    );
+  });
+
+  it('never contains a password or an Authorization value', async () => {
+    const secrets = ['alice-password', 'S3cr3t-Wr0ng', 'p@ss:with:colons'];
+    for (const password of secrets) {
+      await ask(nginx('GET', '/v2/', basic('alice', password)));
+      await ask(nginx('GET', '/v2/../x', basic('alice', password)));
+    }
+    directory.available = false;
+    await ask(nginx('GET', '/v2/', basic('alice', 'outage-password')));
+    directory.available = true;
+    const log = lines.join('\n');
+    for (const secret of [...secrets, 'outage-password']) {
+      assert.ok(!log.includes(secret), `log holds ${secret}`);
+      assert.ok(
+        !log.includes(Buffer.from(`alice:${secret}`).toString('base64')),
+        'log holds the Authorization value',
+      );
+    }
+    assert.ok(!/Basic [A-Za-z0-9+/=]{8,}/.test(log));
+  });
+
+  it('trusts X-Real-IP only from TRUSTED_PROXIES (loopback here)', async () => {
+    await ask({ ...nginx('GET', '/v2/', basic('alice', 'alice-password')), 'X-Real-IP': '203.0.113.9' });
+    assert.equal((JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>)['client_ip'], '203.0.113.9');
+  });
+});
+
+describe('metrics port', () => {
+  it('/healthz is live, /readyz follows the directory', async () => {
+    assert.equal((await fetch(`${metricsBase}/healthz`)).status, 200);
+    assert.equal((await fetch(`${metricsBase}/readyz`)).status, 200);
+    directory.available = false;
+    try {
+      assert.equal((await fetch(`${metricsBase}/readyz`)).status, 503);
+    } finally {
+      directory.available = true;
+    }
+  });
+
+  it('/metrics counts decisions by action and result', async () => {
+    const text = await (await fetch(`${metricsBase}/metrics`)).text();
+    assert.match(text, /registry_auth_decisions_total\{action="push",result="allow"\} [1-9]/);
+    assert.match(text, /registry_auth_decisions_total\{action="login",result="unauthenticated"\} [1-9]/);
+    assert.match(text, /registry_auth_decision_duration_seconds_bucket\{le="0.001",source="cache"\}/);
+    assert.match(text, /registry_auth_cache_entries [1-9]/);
+    assert.match(text, /registry_auth_rejections_total\{reason="invalid_password"\} [1-9]/);
+    assert.match(text, /process_cpu_user_seconds_total/);
+  });
+});

@@ -1,0 +1,305 @@
+// Configuration from the environment: read once, every problem reported at once by variable name, frozen.
+import { readFileSync } from 'node:fs';
+import proxyaddr from 'proxy-addr';
+import { FilterTemplate } from './directory/filter-template.ts';
+import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
+import type { PresetName } from './directory/presets.ts';
+import type { PolicyConfig } from './policy.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LdapConfig {
+  readonly preset: PresetName;
+  readonly urls: readonly string[];
+  readonly startTls: boolean;
+  /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
+  readonly ca: readonly string[] | undefined;
+  readonly tlsInsecure: boolean;
+  readonly bindDn: string | undefined;
+  readonly bindPassword: string | undefined;
+  readonly userBaseDn: string;
+  readonly userFilter: FilterTemplate;
+  readonly usernameAttribute: string;
+  readonly groupBaseDn: string;
+  readonly groupFilter: FilterTemplate;
+  readonly groupNameAttribute: string;
+  readonly nestedGroups: boolean;
+  /** Set when the group filter itself resolves nesting (AD's in-chain rule): no client-side walk. */
+  readonly nestedInFilter: boolean;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly poolSize: number;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+  readonly realm: string;
+  readonly ldap: LdapConfig;
+  readonly cache: {
+    readonly ttlSeconds: number;
+    readonly negativeTtlSeconds: number;
+    readonly maxEntries: number;
+    readonly staleIfErrorSeconds: number;
+  };
+  readonly lockout: {
+    readonly maxFailures: number;
+    readonly windowSeconds: number;
+    readonly durationSeconds: number;
+  };
+  readonly policy: PolicyConfig;
+  readonly trustedProxies: readonly string[];
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Collects problems while reading variables, so the operator sees all of them in one start. */
+class Reader {
+  readonly problems: string[] = [];
+  readonly #env: Env;
+  constructor(env: Env) {
+    this.#env = env;
+  }
+
+  raw(name: string): string | undefined {
+    const value = this.#env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  required(name: string): string {
+    const value = this.raw(name);
+    if (value === undefined) this.problems.push(`${name} is required`);
+    return value ?? '';
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  list(name: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+
+  /** NAME, or the contents of the file NAME_FILE (one trailing newline dropped), never both. */
+  secret(name: string): string | undefined {
+    const direct = this.#env[name];
+    const file = this.raw(`${name}_FILE`);
+    if (direct !== undefined && direct !== '' && file !== undefined) {
+      this.problems.push(`set ${name} or ${name}_FILE, not both`);
+      return undefined;
+    }
+    if (file === undefined) return direct === '' ? undefined : direct;
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      this.problems.push(
+        `${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+      return undefined;
+    }
+  }
+
+  filter(name: string, source: string, allowed: readonly ('username' | 'dn')[]): FilterTemplate | undefined {
+    try {
+      return FilterTemplate.parse(source, allowed);
+    } catch (error) {
+      this.problems.push(`${name} ${(error as Error).message}: ${source}`);
+      return undefined;
+    }
+  }
+}
+
+function readCa(r: Reader): string[] | undefined {
+  const file = r.raw('LDAP_CA_FILE');
+  if (file === undefined) return undefined;
+  try {
+    const pem = readFileSync(file, 'utf8');
+    const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (certs.length === 0) r.problems.push(`LDAP_CA_FILE: ${file} holds no PEM certificate`);
+    return certs;
+  } catch (error) {
+    r.problems.push(
+      `LDAP_CA_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+    return undefined;
+  }
+}
+
+function readLdap(r: Reader): LdapConfig {
+  const preset = r.oneOf('LDAP_PRESET', PRESET_NAMES, 'openldap');
+  const defaults = PRESETS[preset];
+  const urls = r.list('LDAP_URL');
+  if (urls.length === 0)
+    r.problems.push('LDAP_URL is required (one or more ldap:// or ldaps:// URLs, comma-separated)');
+  for (const url of urls) {
+    if (!/^ldaps?:\/\/[^/?#\s]+\/?$/i.test(url))
+      r.problems.push(`LDAP_URL: "${url}" is not an ldap:// or ldaps:// URL`);
+  }
+  const startTls = r.bool('LDAP_START_TLS', false);
+  if (startTls && urls.some((u) => u.toLowerCase().startsWith('ldaps://'))) {
+    r.problems.push('LDAP_START_TLS applies to ldap:// URLs only; ldaps:// is already TLS');
+  }
+  const bindDn = r.raw('LDAP_BIND_DN');
+  const bindPassword = r.secret('LDAP_BIND_PASSWORD');
+  if ((bindDn === undefined) !== (bindPassword === undefined)) {
+    r.problems.push('LDAP_BIND_DN and LDAP_BIND_PASSWORD (or LDAP_BIND_PASSWORD_FILE) go together');
+  }
+  const userBaseDn = r.required('LDAP_USER_BASE_DN');
+  const userFilter = r.filter('LDAP_USER_FILTER', r.string('LDAP_USER_FILTER', defaults.userFilter), [
+    'username',
+  ]);
+  if (userFilter && !userFilter.placeholders.has('username'))
+    r.problems.push('LDAP_USER_FILTER must contain {username}');
+
+  const nestedGroups = r.bool('LDAP_NESTED_GROUPS', false);
+  let groupFilter = r.filter('LDAP_GROUP_FILTER', r.string('LDAP_GROUP_FILTER', defaults.groupFilter), [
+    'dn',
+    'username',
+  ]);
+  let nestedInFilter = false;
+  if (
+    groupFilter &&
+    nestedGroups &&
+    preset === 'activedirectory' &&
+    groupFilter.source.includes('(member={dn})')
+  ) {
+    groupFilter = groupFilter.replaceTrusted('(member={dn})', IN_CHAIN_MEMBER, ['dn', 'username']);
+    nestedInFilter = true;
+  }
+  if (groupFilter && nestedGroups && !nestedInFilter && !groupFilter.placeholders.has('dn')) {
+    r.problems.push(
+      'LDAP_NESTED_GROUPS=true needs {dn} in LDAP_GROUP_FILTER (groups are found by member DN)',
+    );
+  }
+  const attribute = (name: string, fallback: string): string => {
+    const value = r.string(name, fallback);
+    if (!/^[A-Za-z][A-Za-z0-9-]*$|^\d+(?:\.\d+)+$/.test(value))
+      r.problems.push(`${name} is not an attribute name: ${value}`);
+    return value;
+  };
+  const timeoutMs = r.int('LDAP_TIMEOUT_MS', 5000, 100, 600_000);
+  const tlsInsecure = r.bool('LDAP_TLS_INSECURE', false);
+  return {
+    preset,
+    urls,
+    startTls,
+    ca: readCa(r),
+    tlsInsecure,
+    bindDn,
+    bindPassword,
+    userBaseDn,
+    userFilter: userFilter ?? FilterTemplate.parse(defaults.userFilter, ['username']),
+    usernameAttribute: attribute('LDAP_USERNAME_ATTRIBUTE', defaults.usernameAttribute),
+    groupBaseDn: r.string('LDAP_GROUP_BASE_DN', userBaseDn),
+    groupFilter: groupFilter ?? FilterTemplate.parse(defaults.groupFilter, ['dn', 'username']),
+    groupNameAttribute: attribute('LDAP_GROUP_NAME_ATTRIBUTE', defaults.groupNameAttribute),
+    nestedGroups,
+    nestedInFilter,
+    timeoutMs,
+    connectTimeoutMs: r.int('LDAP_CONNECT_TIMEOUT_MS', 3000, 100, 600_000),
+    poolSize: r.int('LDAP_POOL_SIZE', 4, 1, 64),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Object.isFrozen(value) &&
+    !(value instanceof FilterTemplate)
+  ) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const ldap = readLdap(r);
+  const pushGroups = r.list('AUTH_PUSH_GROUPS');
+  if (pushGroups.length === 0)
+    r.problems.push('AUTH_PUSH_GROUPS is required (the groups whose members may push)');
+  const trustedProxies = r.list('TRUSTED_PROXIES');
+  if (trustedProxies.length === 0) trustedProxies.push('loopback');
+  try {
+    proxyaddr.compile(trustedProxies);
+  } catch (error) {
+    r.problems.push(`TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
+  const config: Config = {
+    host: r.string('HOST', '0.0.0.0'),
+    port: r.int('PORT', 8080, 0, 65535),
+    metricsHost: r.string('METRICS_HOST', '0.0.0.0'),
+    metricsPort: r.int('METRICS_PORT', 9090, 0, 65535),
+    realm: r.string('AUTH_REALM', 'Registry realm'),
+    ldap,
+    cache: {
+      ttlSeconds: r.int('CACHE_TTL_SECONDS', 300, 0, 86_400),
+      negativeTtlSeconds: r.int('CACHE_NEGATIVE_TTL_SECONDS', 30, 0, 86_400),
+      maxEntries: r.int('CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
+      staleIfErrorSeconds: r.int('CACHE_STALE_IF_ERROR_SECONDS', 0, 0, 7 * 86_400),
+    },
+    lockout: {
+      maxFailures: r.int('LOCKOUT_MAX_FAILURES', 10, 0, 1_000_000),
+      windowSeconds: r.int('LOCKOUT_WINDOW_SECONDS', 300, 1, 86_400),
+      durationSeconds: r.int('LOCKOUT_DURATION_SECONDS', 300, 1, 86_400),
+    },
+    policy: {
+      pushGroups,
+      pullGroups: r.list('AUTH_PULL_GROUPS'),
+      deleteGroups: r.list('AUTH_DELETE_GROUPS'),
+      catalogGroups: r.list('AUTH_CATALOG_GROUPS'),
+    },
+    trustedProxies,
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (/["\\\r\n]/.test(config.realm))
+    r.problems.push('AUTH_REALM must not contain quotes, backslashes or newlines');
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}

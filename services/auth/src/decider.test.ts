@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
+import { DecisionCache } from './decision-cache.ts';
+import { Decider } from './decider.ts';
+import type { DecisionRequest } from './decider.ts';
+import { Lockout } from './lockout.ts';
+import { Policy, rulesFromConfig } from './policy.ts';
+
+function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number } = {}) {
+  let now = 0;
+  const clock = () => now;
+  const directory = new FakeDirectory({
+    alice: { password: 'alice-password', groups: ['registry-pushers'], aliases: ['alice@example.test'] },
+    bob: { password: 'bob-password', groups: ['registry-users'] },
+    carol: { password: 'carol-password', groups: [] },
+    dis: { password: 'dis-password', groups: ['registry-pushers'], refusal: 'account_disabled' },
+  });
+  const lockouts: number[] = [];
+  const decider = new Decider({
+    directory,
+    cache: new DecisionCache({
+      ttlSeconds: 300,
+      negativeTtlSeconds: 30,
+      staleIfErrorSeconds: options.staleIfErrorSeconds ?? 0,
+      maxEntries: 100,
+      now: clock,
+    }),
+    lockout: new Lockout({
+      maxFailures: options.maxFailures ?? 10,
+      windowSeconds: 300,
+      durationSeconds: 300,
+      now: clock,
+    }),
+    policy: new Policy(
+      rulesFromConfig({
+        pushGroups: ['registry-pushers'],
+        pullGroups: ['registry-users'],
+        deleteGroups: [],
+        catalogGroups: [],
+      }),
+    ),
+    normalizeLogin: (login) => login.replace(/^[^\\]+\\/, ''),
+    onLockout: (n) => lockouts.push(n),
+  });
+  return { decider, directory, lockouts, advance: (s: number) => (now += s * 1000) };
+}
+
+const request = (
+  authorization: string | undefined,
+  method = 'GET',
+  uri = '/v2/app/manifests/latest',
+  clientIp = '192.0.2.1',
+): DecisionRequest => ({
+  authorization,
+  method,
+  uri,
+  clientIp,
+});
+
+describe('Decider', () => {
+  it('allows a pusher to push, with the canonical user and groups', async () => {
+    const { decider } = setup();
+    const d = await decider.decide(request(basic('alice', 'alice-password'), 'PUT'));
+    assert.equal(d.reason, 'granted');
+    assert.equal(d.source, 'directory');
+    assert.ok(d.identity);
+    assert.equal(d.identity.username, 'alice');
+    assert.deepEqual(
+      d.identity.groups.map((g) => g.name),
+      ['registry-pushers'],
+    );
+  });
+
+  it('denies a reader a push (403) but lets them pull', async () => {
+    const { decider } = setup();
+    assert.equal((await decider.decide(request(basic('bob', 'bob-password'), 'PUT'))).reason, 'not_granted');
+    assert.equal((await decider.decide(request(basic('bob', 'bob-password')))).reason, 'granted');
+  });
+
+  it('answers repeated credentials from the cache: one directory round trip for a whole push', async () => {
+    const { decider, directory } = setup();
+    for (let i = 0; i < 50; i++) await decider.decide(request(basic('alice', 'alice-password'), 'HEAD'));
+    assert.deepEqual(directory.calls, { findUser: 1, verifyPassword: 1, resolveGroups: 1, checkHealth: 0 });
+  });
+
+  it('collapses concurrent identical cold checks into one directory round trip', async () => {
+    const { decider, directory } = setup();
+    directory.latencyMs = 20;
+    const decisions = await Promise.all(
+      Array.from({ length: 50 }, () => decider.decide(request(basic('alice', 'alice-password')))),
+    );
+    assert.ok(decisions.every((d) => d.reason === 'granted'));
+    assert.equal(directory.calls.verifyPassword, 1);
+  });
+
+  it('answers the same wrong password from the negative cache without the directory', async () => {
+    const { decider, directory, advance } = setup();
+    for (let i = 0; i < 10; i++) {
+      assert.equal(
+        (await decider.decide(request(basic('alice', 'stale-ci-password')))).reason,
+        'invalid_password',
+      );
+    }
+    assert.equal(directory.calls.verifyPassword, 1);
+    advance(31);
+    await decider.decide(request(basic('alice', 'stale-ci-password')));
+    assert.equal(directory.calls.verifyPassword, 2, 'asks again after CACHE_NEGATIVE_TTL_SECONDS');
+    assert.equal(
+      (await decider.decide(request(basic('alice', 'alice-password')))).reason,
+      'granted',
+      'the right password still works',
+    );
+  });
+
+  it('refuses an empty password before touching the directory', async () => {
+    const { decider, directory } = setup();
+    assert.equal((await decider.decide(request(basic('alice', '')))).reason, 'empty_password');
+    assert.equal(directory.calls.findUser, 0);
+  });
+
+  it('answers 401 reasons for missing and malformed credentials, 500 for a misconfigured proxy', async () => {
+    const { decider } = setup();
+    assert.equal((await decider.decide(request(undefined))).reason, 'no_credentials');
+    assert.equal((await decider.decide(request('Basic %%%'))).reason, 'malformed_credentials');
+    assert.equal(
+      (await decider.decide({ ...request(basic('alice', 'x')), method: undefined })).reason,
+      'proxy_misconfigured',
+    );
+    assert.equal(
+      (await decider.decide({ ...request(basic('alice', 'x')), uri: undefined })).reason,
+      'proxy_misconfigured',
+    );
+  });
+
+  it('denies an invalid registry request without asking the directory', async () => {
+    const { decider, directory } = setup();
+    assert.equal(
+      (await decider.decide(request(basic('alice', 'alice-password'), 'GET', '/v2/a/../b/manifests/x')))
+        .reason,
+      'invalid_request',
+    );
+    assert.equal(directory.calls.findUser, 0);
+  });
+
+  it('passes on the directory’s specific refusal (disabled account)', async () => {
+    const { decider } = setup();
+    assert.equal((await decider.decide(request(basic('dis', 'dis-password')))).reason, 'account_disabled');
+  });
+
+  it('fails closed with directory_unavailable, and never caches it', async () => {
+    const { decider, directory } = setup();
+    directory.available = false;
+    const d = await decider.decide(request(basic('alice', 'alice-password')));
+    assert.equal(d.reason, 'directory_unavailable');
+    assert.match(d.error ?? '', /ECONNREFUSED/);
+    directory.available = true;
+    assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).reason, 'granted');
+  });
+
+  it('honours a verified entry past its TTL only while the directory is down (stale-if-error)', async () => {
+    const { decider, directory, advance } = setup({ staleIfErrorSeconds: 600 });
+    await decider.decide(request(basic('alice', 'alice-password')));
+    advance(301);
+    directory.available = false;
+    const stale = await decider.decide(request(basic('alice', 'alice-password')));
+    assert.deepEqual([stale.reason, stale.source], ['granted', 'stale']);
+    directory.available = true;
+    const fresh = await decider.decide(request(basic('alice', 'alice-password')));
+    assert.deepEqual([fresh.reason, fresh.source], ['granted', 'directory']);
+    advance(301 + 601);
+    directory.available = false;
+    assert.equal(
+      (await decider.decide(request(basic('alice', 'alice-password')))).reason,
+      'directory_unavailable',
+    );
+  });
+
+  it('without stale-if-error an expired entry is not used during an outage', async () => {
+    const { decider, directory, advance } = setup();
+    await decider.decide(request(basic('alice', 'alice-password')));
+    advance(301);
+    directory.available = false;
+    assert.equal(
+      (await decider.decide(request(basic('alice', 'alice-password')))).reason,
+      'directory_unavailable',
+    );
+  });
+
+  it('locks out after LOCKOUT_MAX_FAILURES distinct wrong passwords, without asking the directory', async () => {
+    const { decider, directory, lockouts } = setup({ maxFailures: 3 });
+    for (const pw of ['a', 'b', 'c']) await decider.decide(request(basic('alice', pw)));
+    const calls = directory.calls.verifyPassword;
+    const locked = await decider.decide(
+      request(basic('alice', 'alice-password'), 'GET', '/v2/app/manifests/latest', '192.0.2.50'),
+    );
+    assert.equal(locked.reason, 'locked_out');
+    assert.equal(directory.calls.verifyPassword, calls);
+    assert.deepEqual(lockouts, [2], 'the username and the address were locked');
+  });
+
+  it('shares one cache entry between a login form and the canonical username', async () => {
+    const { decider, directory } = setup();
+    assert.equal(
+      (await decider.decide(request(basic('alice@example.test', 'alice-password')))).identity?.username,
+      'alice',
+    );
+    assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).source, 'cache');
+    assert.equal((await decider.decide(request(basic('EXAMPLE\\alice', 'alice-password')))).source, 'cache');
+    assert.equal(directory.calls.verifyPassword, 1);
+  });
+});

@@ -1,0 +1,142 @@
+// One decision per auth subrequest: parse, check lockout, answer from the cache or ask the directory
+// (concurrent identical checks share one directory round trip), then apply the policy.
+import { parseBasicAuth } from './basic-auth.ts';
+import type { DecisionCache, Identity, Verdict } from './decision-cache.ts';
+import type { Directory } from './directory/directory.ts';
+import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
+import { Lockout } from './lockout.ts';
+import type { Policy } from './policy.ts';
+import type { Reason } from './reasons.ts';
+import { requiredAccess } from './registry-scope.ts';
+import type { Access } from './registry-scope.ts';
+
+export interface DecisionRequest {
+  readonly authorization: string | undefined;
+  readonly method: string | undefined;
+  readonly uri: string | undefined;
+  readonly clientIp: string;
+}
+
+/** Where the credential verdict came from; `none` when the request was settled before that. */
+export type DecisionSource = 'cache' | 'directory' | 'stale' | 'none';
+
+export interface Decision {
+  readonly reason: Reason;
+  readonly source: DecisionSource;
+  /** The username as the client sent it (for the audit of failures). */
+  readonly login?: string;
+  readonly identity?: Identity;
+  readonly access?: readonly Access[];
+  /** Set on directory_unavailable, for the operator's log. */
+  readonly error?: string;
+}
+
+type Outcome = { readonly verdict: Verdict } | { readonly unavailable: DirectoryUnavailableError };
+
+export interface DeciderOptions {
+  readonly directory: Directory;
+  readonly cache: DecisionCache;
+  readonly lockout: Lockout;
+  readonly policy: Policy;
+  /** Reduces a login to the form the directory searches for (AD: `DOMAIN\user` → `user`). */
+  readonly normalizeLogin?: (login: string) => string;
+  readonly onLockout?: (count: number) => void;
+}
+
+export class Decider {
+  readonly #o: DeciderOptions;
+  readonly #inflight = new Map<string, Promise<Outcome>>();
+
+  constructor(options: DeciderOptions) {
+    this.#o = options;
+  }
+
+  async decide(request: DecisionRequest): Promise<Decision> {
+    const { method, uri } = request;
+    if (method === undefined || uri === undefined || method === '' || uri === '') {
+      return { reason: 'proxy_misconfigured', source: 'none' };
+    }
+    if (request.authorization === undefined) return { reason: 'no_credentials', source: 'none' };
+    const credentials = parseBasicAuth(request.authorization);
+    if (credentials === undefined) return { reason: 'malformed_credentials', source: 'none' };
+    const login = this.#o.normalizeLogin?.(credentials.username) ?? credentials.username;
+    const base = { login: credentials.username };
+    if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
+
+    const scope = requiredAccess(method, uri);
+    if (!scope.ok) return { ...base, reason: 'invalid_request', source: 'none' };
+    const withAccess = { ...base, access: scope.access };
+
+    const lockKeys = [Lockout.userKey(login), Lockout.addressKey(request.clientIp)];
+    if (this.#o.lockout.isLocked(lockKeys)) return { ...withAccess, reason: 'locked_out', source: 'none' };
+
+    const key = this.#o.cache.key(login, credentials.password);
+    const cached = this.#o.cache.lookup(key);
+    let verdict: Verdict;
+    let source: DecisionSource;
+    if (cached?.fresh === true) {
+      verdict = cached.verdict;
+      source = 'cache';
+    } else {
+      const outcome = await this.#verifyOnce(key, login, credentials.password, lockKeys);
+      if ('unavailable' in outcome) {
+        if (cached?.verdict.kind !== 'verified') {
+          return {
+            ...withAccess,
+            reason: 'directory_unavailable',
+            source: 'directory',
+            error: outcome.unavailable.message,
+          };
+        }
+        verdict = cached.verdict; // stale-if-error: honoured only because the directory cannot be asked
+        source = 'stale';
+      } else {
+        verdict = outcome.verdict;
+        source = 'directory';
+      }
+    }
+
+    if (verdict.kind === 'rejected') return { ...withAccess, reason: verdict.reason, source };
+    const identity = verdict.identity;
+    const granted = this.#o.policy.allows(identity, scope.access);
+    return { ...withAccess, identity, reason: granted ? 'granted' : 'not_granted', source };
+  }
+
+  /** Concurrent checks of the same credentials wait for the first one's directory round trip. */
+  #verifyOnce(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#verify(key, login, password, lockKeys).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #verify(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
+    const { directory, cache, lockout } = this.#o;
+    try {
+      const user = await directory.findUser(login);
+      await directory.verifyPassword(user, password);
+      const groups = await directory.resolveGroups(user);
+      const verdict: Verdict = {
+        kind: 'verified',
+        identity: { username: user.username, dn: user.dn, groups },
+      };
+      // Also under the canonical name, so `alice`, `alice@example.test` and `EXAMPLE\alice` share the entry.
+      const keys = user.username === login ? [key] : [key, cache.key(user.username, password)];
+      cache.store(keys, verdict);
+      lockout.recordSuccess(Lockout.userKey(login));
+      return { verdict };
+    } catch (error) {
+      if (error instanceof CredentialsRejectedError) {
+        const verdict: Verdict = { kind: 'rejected', reason: error.reason };
+        cache.store([key], verdict);
+        const locked = lockout.recordFailure(lockKeys);
+        if (locked > 0) this.#o.onLockout?.(locked);
+        return { verdict };
+      }
+      if (error instanceof DirectoryUnavailableError) return { unavailable: error };
+      throw error;
+    }
+  }
+}

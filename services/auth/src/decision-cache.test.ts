@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DecisionCache } from './decision-cache.ts';
+import type { Verdict } from './decision-cache.ts';
+
+const verified: Verdict = { kind: 'verified', identity: { username: 'alice', dn: 'uid=alice', groups: [] } };
+const rejected: Verdict = { kind: 'rejected', reason: 'invalid_password' };
+
+function cache(overrides: Partial<ConstructorParameters<typeof DecisionCache>[0]> = {}) {
+  let now = 1_000_000;
+  const c = new DecisionCache({
+    ttlSeconds: 300,
+    negativeTtlSeconds: 30,
+    staleIfErrorSeconds: 0,
+    maxEntries: 100,
+    now: () => now,
+    ...overrides,
+  });
+  return { c, advance: (s: number) => (now += s * 1000) };
+}
+
+describe('DecisionCache', () => {
+  it('keys by HMAC: stable within the process, never the password itself', () => {
+    const { c } = cache();
+    const key = c.key('alice', 'alice-password');
+    assert.equal(c.key('alice', 'alice-password'), key);
+    assert.notEqual(c.key('alice', 'other'), key);
+    assert.match(key, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(!key.includes('alice'));
+  });
+
+  it('length-prefixes the username so shifted splits do not collide', () => {
+    const { c } = cache();
+    assert.notEqual(c.key('ab', 'c'), c.key('a', 'bc'));
+  });
+
+  it('uses a different secret in every process (instance)', () => {
+    assert.notEqual(cache().c.key('alice', 'pw'), cache().c.key('alice', 'pw'));
+  });
+
+  it('serves a verified entry for CACHE_TTL_SECONDS, then forgets it', () => {
+    const { c, advance } = cache();
+    c.store(['k'], verified);
+    advance(299);
+    assert.deepEqual(c.lookup('k'), { verdict: verified, fresh: true });
+    advance(2);
+    assert.equal(c.lookup('k'), undefined);
+  });
+
+  it('serves a rejection only for CACHE_NEGATIVE_TTL_SECONDS', () => {
+    const { c, advance } = cache();
+    c.store(['k'], rejected);
+    advance(29);
+    assert.equal(c.lookup('k')?.verdict, rejected);
+    advance(2);
+    assert.equal(c.lookup('k'), undefined);
+  });
+
+  it('keeps a verified entry as stale for CACHE_STALE_IF_ERROR_SECONDS past its TTL', () => {
+    const { c, advance } = cache({ staleIfErrorSeconds: 600 });
+    c.store(['k'], verified);
+    advance(301);
+    assert.deepEqual(c.lookup('k'), { verdict: verified, fresh: false });
+    advance(600);
+    assert.equal(c.lookup('k'), undefined);
+  });
+
+  it('never keeps a rejection as stale', () => {
+    const { c, advance } = cache({ staleIfErrorSeconds: 600 });
+    c.store(['k'], rejected);
+    advance(31);
+    assert.equal(c.lookup('k'), undefined);
+  });
+
+  it('stores nothing when the TTL is 0', () => {
+    const { c } = cache({ ttlSeconds: 0, negativeTtlSeconds: 0 });
+    c.store(['a'], verified);
+    c.store(['b'], rejected);
+    assert.equal(c.size, 0);
+  });
+
+  it('is bounded by CACHE_MAX_ENTRIES, evicting the least recently used', () => {
+    const { c } = cache({ maxEntries: 2 });
+    c.store(['a'], verified);
+    c.store(['b'], verified);
+    c.lookup('a');
+    c.store(['c'], verified);
+    assert.equal(c.size, 2);
+    assert.equal(c.lookup('b'), undefined);
+    assert.ok(c.lookup('a'));
+  });
+});

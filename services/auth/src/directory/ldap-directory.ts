@@ -1,0 +1,185 @@
+// The Directory over LDAP (ldapts): search as the pooled service account, then bind as the user on a
+// connection of its own that is closed right after. Referrals are never chased.
+import { performance } from 'node:perf_hooks';
+import type { Client, Entry } from 'ldapts';
+import {
+  ResultCodeError,
+  StrongAuthRequiredError,
+  ConfidentialityRequiredError,
+  InvalidCredentialsError,
+} from 'ldapts';
+import type { LdapConfig } from '../config.ts';
+import type { Group } from '../policy.ts';
+import { closeQuietly, openConnection } from './connection.ts';
+import type {
+  Directory,
+  DirectoryObserver,
+  LdapOperation,
+  OperationOutcome,
+  UserEntry,
+} from './directory.ts';
+import {
+  CredentialsRejectedError,
+  DirectoryUnavailableError,
+  asUnavailable,
+  classifyUserBindError,
+} from './errors.ts';
+import { ConnectionPool } from './pool.ts';
+import { normalizeLogin } from './presets.ts';
+
+// Bounds for the client-side walk of nested groups (OpenLDAP has no transitive matching rule).
+const MAX_NESTING_DEPTH = 8;
+const MAX_GROUPS = 1000;
+const DNS_PER_FILTER = 64;
+
+function firstString(entry: Entry, attribute: string): string | undefined {
+  // Entry keys keep the server's spelling of the attribute name; match it case-insensitively.
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const value = key === undefined ? undefined : entry[key];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Turns a service-account failure into a message an operator can act on. */
+function serviceError(error: unknown): DirectoryUnavailableError {
+  if (error instanceof StrongAuthRequiredError || error instanceof ConfidentialityRequiredError) {
+    return new DirectoryUnavailableError(
+      'the directory refuses simple binds without transport encryption (resultCode ' +
+        `${error.code}): use an ldaps:// LDAP_URL or set LDAP_START_TLS=true`,
+      { cause: error },
+    );
+  }
+  if (error instanceof InvalidCredentialsError) {
+    return new DirectoryUnavailableError('the directory rejected LDAP_BIND_DN / LDAP_BIND_PASSWORD', {
+      cause: error,
+    });
+  }
+  return asUnavailable(error);
+}
+
+export class LdapDirectory implements Directory {
+  readonly #config: LdapConfig;
+  readonly #observer: DirectoryObserver;
+  readonly #pool: ConnectionPool;
+
+  constructor(config: LdapConfig, observer: DirectoryObserver) {
+    this.#config = config;
+    this.#observer = observer;
+    this.#pool = new ConnectionPool(() => this.#openServiceConnection(), config.poolSize);
+  }
+
+  async findUser(login: string): Promise<UserEntry> {
+    const c = this.#config;
+    const filter = c.userFilter.fill({ username: normalizeLogin(c.preset, login), dn: '' });
+    // sizeLimit 2: one entry is the answer, a second one is all we need to know it is ambiguous.
+    const entries = await this.#search(c.userBaseDn, filter, [c.usernameAttribute], 2);
+    const [entry, ...others] = entries;
+    if (entry === undefined) throw new CredentialsRejectedError('unknown_user');
+    if (others.length > 0) throw new CredentialsRejectedError('ambiguous_user');
+    return { dn: entry.dn, username: firstString(entry, c.usernameAttribute) ?? login };
+  }
+
+  async verifyPassword(user: UserEntry, password: string): Promise<void> {
+    // An empty password would be an RFC 4513 §5.1.2 unauthenticated bind, which some servers answer with
+    // success. The authenticator refuses it earlier; this is the last line.
+    if (password === '') throw new CredentialsRejectedError('invalid_password', 'empty password');
+    const client = await this.#timed('bind', () =>
+      openConnection(
+        this.#config,
+        (cl) => cl.bind(user.dn, password),
+        (error) => error instanceof ResultCodeError,
+      ).catch((error: unknown) => {
+        throw classifyUserBindError(error);
+      }),
+    );
+    await closeQuietly(client);
+  }
+
+  async resolveGroups(user: UserEntry): Promise<Group[]> {
+    const c = this.#config;
+    const found = new Map<string, Group>();
+    let frontier = [user.dn];
+    const walk = c.nestedGroups && !c.nestedInFilter;
+    for (let depth = 0; frontier.length > 0 && depth < (walk ? MAX_NESTING_DEPTH : 1); depth++) {
+      const next: string[] = [];
+      for (let i = 0; i < frontier.length; i += DNS_PER_FILTER) {
+        const members = frontier.slice(i, i + DNS_PER_FILTER);
+        const parts = members.map((dn) => c.groupFilter.fill({ dn, username: user.username }));
+        const filter = parts.length === 1 ? (parts[0] ?? '') : `(|${parts.join('')})`;
+        for (const entry of await this.#search(c.groupBaseDn, filter, [c.groupNameAttribute], MAX_GROUPS)) {
+          const key = entry.dn.toLowerCase();
+          if (found.has(key) || found.size >= MAX_GROUPS) continue;
+          found.set(key, { dn: entry.dn, name: firstString(entry, c.groupNameAttribute) ?? entry.dn });
+          next.push(entry.dn);
+        }
+      }
+      frontier = next;
+    }
+    return [...found.values()];
+  }
+
+  async checkHealth(): Promise<void> {
+    await this.#search(this.#config.userBaseDn, '(objectClass=*)', ['1.1'], 1, 'base');
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #openServiceConnection(): Promise<Client> {
+    const { bindDn, bindPassword } = this.#config;
+    return this.#timed('bind', () =>
+      openConnection(
+        this.#config,
+        // Without a service account, an explicit anonymous bind still proves the connection works.
+        (client) => client.bind(bindDn ?? '', bindPassword ?? ''),
+        (error) => error instanceof ResultCodeError,
+      ).catch((error: unknown) => {
+        throw serviceError(error);
+      }),
+    );
+  }
+
+  async #search(
+    base: string,
+    filter: string,
+    attributes: string[],
+    sizeLimit: number,
+    scope: 'base' | 'sub' = 'sub',
+  ) {
+    try {
+      return await this.#pool.use((client) =>
+        this.#timed('search', async () => {
+          const { searchEntries } = await client.search(base, {
+            scope,
+            filter,
+            attributes,
+            sizeLimit,
+            derefAliases: 'never',
+            timeLimit: Math.ceil(this.#config.timeoutMs / 1000),
+          });
+          return searchEntries; // searchReferences (referrals) are deliberately ignored, never followed
+        }),
+      );
+    } catch (error) {
+      if (error instanceof CredentialsRejectedError || error instanceof DirectoryUnavailableError)
+        throw error;
+      throw serviceError(error);
+    }
+  }
+
+  async #timed<T>(operation: LdapOperation, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    let outcome: OperationOutcome = 'error';
+    try {
+      const result = await fn();
+      outcome = 'success';
+      return result;
+    } catch (error) {
+      if (error instanceof CredentialsRejectedError) outcome = 'rejected';
+      throw error;
+    } finally {
+      this.#observer.operation(operation, outcome, (performance.now() - start) / 1000);
+    }
+  }
+}

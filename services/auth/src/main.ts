@@ -1,0 +1,101 @@
+// The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from './config.ts';
+import type { Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createService } from './service.ts';
+
+// Keeps registry_auth_ldap_up true to life while no requests arrive.
+const HEALTH_INTERVAL_MS = 15_000;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`registry-ldap-auth: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel);
+  if (config.ldap.tlsInsecure) {
+    logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
+  }
+  const { authApp, metricsApp, directory } = createService(config, logger);
+
+  const probe = async (): Promise<void> => {
+    try {
+      await directory.checkHealth();
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, 'directory health check failed');
+    }
+  };
+  await probe();
+  const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
+  timer.unref();
+
+  const authServer: Server = authApp.listen(config.port, config.host);
+  // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
+  authServer.keepAliveTimeout = 75_000;
+  const metricsServer: Server = metricsApp.listen(config.metricsPort, config.metricsHost);
+  await Promise.all([once(authServer, 'listening'), once(metricsServer, 'listening')]);
+  logger.info(
+    {
+      port: config.port,
+      metrics_port: config.metricsPort,
+      preset: config.ldap.preset,
+      ldap_urls: config.ldap.urls,
+    },
+    'registry-ldap-auth listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(timer);
+    const force = setTimeout(() => {
+      logger.error('in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    const closeAuth = new Promise<void>((resolve) => {
+      authServer.close(() => {
+        resolve();
+      });
+    });
+    authServer.closeIdleConnections();
+    const closeMetrics = new Promise<void>((resolve) => {
+      metricsServer.close(() => {
+        resolve();
+      });
+    });
+    metricsServer.closeIdleConnections();
+    void Promise.all([closeAuth, closeMetrics])
+      .then(() => directory.close())
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exitCode = 0;
+      });
+  };
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(
+    `registry-ldap-auth: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

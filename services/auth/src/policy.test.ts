@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Policy, normalizeDn, rulesFromConfig } from './policy.ts';
+import type { Subject } from './policy.ts';
+import type { Access } from './registry-scope.ts';
+
+const group = (name: string): { name: string; dn: string } => ({
+  name,
+  dn: `cn=${name},ou=groups,dc=example,dc=test`,
+});
+const subject = (...groups: string[]): Subject => ({ username: 'u', groups: groups.map(group) });
+const pull: Access = { action: 'pull', repository: 'app' };
+const push: Access = { action: 'push', repository: 'app' };
+const del: Access = { action: 'delete', repository: 'app' };
+const catalog: Access = { action: 'catalog' };
+const login: Access = { action: 'login' };
+
+describe('Policy from AUTH_*_GROUPS', () => {
+  const policy = new Policy(
+    rulesFromConfig({
+      pushGroups: ['registry-pushers'],
+      pullGroups: ['registry-users'],
+      deleteGroups: ['registry-admins'],
+      catalogGroups: [],
+    }),
+  );
+
+  const matrix: [string, Subject, Access[], boolean][] = [
+    ['a pusher pushes', subject('registry-pushers'), [push], true],
+    ['a pusher pulls', subject('registry-pushers'), [pull], true],
+    ['a reader pulls', subject('registry-users'), [pull], true],
+    ['a reader may not push', subject('registry-users'), [push], false],
+    ['a user in no group may log in', subject(), [login], true],
+    ['a user in no group may not pull', subject(), [pull], false],
+    ['delete needs the delete group', subject('registry-pushers'), [del], false],
+    ['the delete group deletes', subject('registry-admins'), [del], true],
+    ['the catalog follows the pull rule', subject('registry-users'), [catalog], true],
+    ['no catalog without pull', subject(), [catalog], false],
+    ['group names match case-insensitively', subject('Registry-Pushers'), [push], true],
+    [
+      'a mount needs push and pull: pusher',
+      subject('registry-pushers'),
+      [push, { action: 'pull', repository: 'other' }],
+      true,
+    ],
+    ['a mount needs both: reader', subject('registry-users'), [push, pull], false],
+  ];
+  for (const [name, s, access, expected] of matrix) {
+    it(name, () => {
+      assert.equal(policy.allows(s, access), expected);
+    });
+  }
+
+  it('matches a group named by its full DN, ignoring case and spaces after commas', () => {
+    const byDn = new Policy(
+      rulesFromConfig({
+        pushGroups: ['CN=registry-pushers, OU=Groups, DC=example, DC=test'],
+        pullGroups: [],
+        deleteGroups: [],
+        catalogGroups: [],
+      }),
+    );
+    assert.equal(byDn.allows(subject('registry-pushers'), [push]), true);
+    assert.equal(byDn.allows(subject('registry-users'), [push]), false);
+  });
+
+  it('lets every authenticated user pull when AUTH_PULL_GROUPS is empty, and nobody delete', () => {
+    const open = new Policy(
+      rulesFromConfig({ pushGroups: ['p'], pullGroups: [], deleteGroups: [], catalogGroups: [] }),
+    );
+    assert.equal(open.allows(subject(), [pull]), true);
+    assert.equal(open.allows(subject('p'), [del]), false);
+  });
+
+  it('normalizes DNs', () => {
+    assert.equal(normalizeDn('CN=A , OU=B'), 'cn=a,ou=b');
+  });
+});

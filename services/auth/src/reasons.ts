@@ -1,0 +1,87 @@
+// Every decision ends with exactly one reason from this closed set. The HTTP status and the metrics/audit
+// `result` of each reason are defined here and nowhere else (reasons.test.ts keeps the table honest).
+
+export type DecisionResult = 'allow' | 'deny' | 'unauthenticated' | 'locked' | 'error';
+
+interface ReasonSpec {
+  readonly status: 200 | 401 | 403 | 500 | 503;
+  readonly result: DecisionResult;
+  readonly description: string;
+}
+
+export const REASONS = {
+  granted: { status: 200, result: 'allow', description: 'credentials valid and the action is granted' },
+
+  no_credentials: { status: 401, result: 'unauthenticated', description: 'no Authorization header' },
+  malformed_credentials: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'Authorization is not well-formed HTTP Basic (RFC 7617, UTF-8)',
+  },
+  empty_password: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'empty password, refused before any bind',
+  },
+  unknown_user: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'no directory entry matches the username',
+  },
+  ambiguous_user: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'more than one directory entry matches the username',
+  },
+  invalid_password: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the directory rejected the password',
+  },
+  account_disabled: { status: 401, result: 'unauthenticated', description: 'account disabled (AD data 533)' },
+  account_expired: { status: 401, result: 'unauthenticated', description: 'account expired (AD data 701)' },
+  password_must_change: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'password must be changed at next logon (AD data 773)',
+  },
+  password_expired: { status: 401, result: 'unauthenticated', description: 'password expired (AD data 532)' },
+  account_locked: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the directory has locked the account (AD data 775)',
+  },
+  locked_out: {
+    status: 401,
+    result: 'locked',
+    description: 'too many recent failures for this username or client address (LOCKOUT_*)',
+  },
+
+  not_granted: { status: 403, result: 'deny', description: 'authenticated, but no rule grants this action' },
+  invalid_request: {
+    status: 403,
+    result: 'deny',
+    description:
+      'not a registry API request this service authorizes (unknown route, bad repository name, ...)',
+  },
+
+  directory_unavailable: {
+    status: 503,
+    result: 'error',
+    description: 'the directory is unreachable and no valid cached decision exists',
+  },
+  proxy_misconfigured: {
+    status: 500,
+    result: 'error',
+    description:
+      'the request lacks X-Original-Method / X-Original-URI: the proxy is not configured correctly',
+  },
+  internal_error: { status: 500, result: 'error', description: 'unexpected failure inside the service' },
+} as const satisfies Record<string, ReasonSpec>;
+
+export type Reason = keyof typeof REASONS;
+
+/** Reasons for which the client is challenged with WWW-Authenticate. */
+export function isChallenge(reason: Reason): boolean {
+  return REASONS[reason].status === 401;
+}

@@ -1,0 +1,45 @@
+// Wires one service from a Config: cache, lockout, policy, metrics and a directory. main.ts adds the
+// listeners and signals; tests build the same thing with a fake directory.
+import type { Express } from 'express';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { DecisionCache } from './decision-cache.ts';
+import { Decider } from './decider.ts';
+import type { Directory, DirectoryObserver } from './directory/directory.ts';
+import { LdapDirectory } from './directory/ldap-directory.ts';
+import { normalizeLogin } from './directory/presets.ts';
+import { Lockout } from './lockout.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
+import { Policy, rulesFromConfig } from './policy.ts';
+
+export interface Service {
+  readonly authApp: Express;
+  readonly metricsApp: Express;
+  readonly directory: Directory;
+  readonly metrics: Metrics;
+}
+
+export function createService(
+  config: Config,
+  logger: Logger,
+  makeDirectory: (observer: DirectoryObserver) => Directory = (observer) =>
+    new LdapDirectory(config.ldap, observer),
+): Service {
+  const cache = new DecisionCache(config.cache);
+  const metrics = createMetrics(() => cache.size);
+  const directory = makeDirectory(metrics);
+  const decider = new Decider({
+    directory,
+    cache,
+    lockout: new Lockout(config.lockout),
+    policy: new Policy(rulesFromConfig(config.policy)),
+    normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
+    onLockout: (count) => {
+      metrics.lockouts.inc(count);
+    },
+  });
+  const { authApp, metricsApp } = createApp({ config, decider, directory, metrics, logger });
+  return { authApp, metricsApp, directory, metrics };
+}

@@ -1,0 +1,117 @@
+// Child servers for tests, the demo and the benchmarks: started in the foreground as our own children,
+// bound to loopback (or a test namespace), logged to a file, and stopped by pid.
+import { spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Server {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const running = new Set<Server>();
+
+/** Spawns `command` with stdout and stderr appended to `logFile`. */
+export function startServer(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  options: SpawnOptions = {},
+): Server {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = once(child, 'exit');
+  const server: Server = {
+    name,
+    child,
+    logFile,
+    async stop(graceMs = 5000) {
+      running.delete(server);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      log.end();
+    },
+  };
+  running.add(server);
+  return server;
+}
+
+/** Stops every server this process started that is still running (for `after` hooks and Ctrl-C). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
+/** A TCP port that was free a moment ago on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, host);
+  await once(srv, 'listening');
+  const address = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Resolves once `host:port` accepts a TCP connection; rejects after `timeoutMs` or if `server` exits. */
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs = 15_000,
+  server?: Server,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (server && server.child.exitCode !== null) {
+      throw new Error(`${server.name} exited with ${server.child.exitCode} (log: ${server.logFile})`);
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => {
+        resolve(false);
+      });
+    });
+    if (ok) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${server?.name ?? 'server'} did not listen on ${host}:${port} within ${timeoutMs} ms`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Runs a command to completion; rejects with its output when it exits non-zero. */
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { input?: string } = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const { input, ...spawnOptions } = options;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin?.end(input ?? '');
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`);
+  }
+  return { stdout, stderr };
+}
