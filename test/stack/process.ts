@@ -103,12 +103,19 @@ export async function run(
   options: SpawnOptions & { input?: string } = {},
 ): Promise<{ stdout: string; stderr: string }> {
   const { input, ...spawnOptions } = options;
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOptions });
+  // stdin is a pipe only when there is input: writing to a child that already exited raises EPIPE.
+  const child = spawn(command, args, {
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...spawnOptions,
+  });
+  child.stdin?.on('error', () => {
+    // The child may exit before reading all its input; its exit code says whether that mattered.
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin?.end(input ?? '');
+  child.stdin?.end(input);
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`);
