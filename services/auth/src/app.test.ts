@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -7,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import { loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
 
 const lines: string[] = [];
@@ -30,14 +31,14 @@ const config = loadConfig({
   AUTH_REALM: 'Example registry',
   LOCKOUT_MAX_FAILURES: '1000',
 });
-const service = createService(config, createLogger('info', sink), () => directory);
+const service = createService(config, createLoggers('info', sink), () => directory);
 let auth: Server;
 let metricsServer: Server;
 let base = '';
 let metricsBase = '';
 
 before(async () => {
-  auth = service.authApp.listen(0, '127.0.0.1');
+  auth = createServer(service.authListener).listen(0, '127.0.0.1');
   metricsServer = service.metricsApp.listen(0, '127.0.0.1');
   await Promise.all([once(auth, 'listening'), once(metricsServer, 'listening')]);
   base = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`;

@@ -1,5 +1,6 @@
-// The two HTTP apps: the decision endpoint nginx calls, and the operator's /metrics /healthz /readyz.
-// createApp builds them and never listens; main.ts does.
+// The two HTTP faces: the decision endpoint nginx calls, and the operator's /metrics /healthz /readyz.
+// These build listeners and apps and never listen; main.ts does.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
 import type { Express, Request, Response } from 'express';
@@ -7,7 +8,7 @@ import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
 import type { Directory } from './directory/directory.ts';
-import type { Logger } from './logger.ts';
+import type { Loggers } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { REASONS, isChallenge } from './reasons.ts';
 import { createAddressResolver } from './client-address.ts';
@@ -17,7 +18,7 @@ export interface AppDependencies {
   readonly decider: Decider;
   readonly directory: Pick<Directory, 'checkHealth'>;
   readonly metrics: Metrics;
-  readonly logger: Logger;
+  readonly loggers: Loggers;
 }
 
 /** Header values must be visible ASCII: anything else (and the list separator) is percent-encoded. */
@@ -28,7 +29,7 @@ export function headerValue(value: string): string {
 }
 
 /** The raw path and query: X-Original-URI as nginx sends it, or the path of ingress-nginx's X-Original-URL. */
-export function originalUri(req: Request): string | undefined {
+export function originalUri(req: IncomingMessage): string | undefined {
   const uri = req.headers['x-original-uri'];
   if (typeof uri === 'string') return uri;
   const url = req.headers['x-original-url'];
@@ -39,25 +40,30 @@ export function originalUri(req: Request): string | undefined {
   return match === null ? undefined : match[1] || '/';
 }
 
-function header(req: Request, name: string): string | undefined {
+function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-export function createApp(deps: AppDependencies): { authApp: Express; metricsApp: Express } {
-  const { config, decider, metrics, logger } = deps;
+/**
+ * The decision endpoint as a plain node:http listener. It is the hot path (every registry request,
+ * answered from the cache in microseconds), so it does not go through Express's router and helmet's
+ * browser headers, which nginx would drop anyway: an auth subrequest's headers never reach a browser.
+ */
+export function createDecisionHandler(
+  deps: AppDependencies,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, decider, metrics } = deps;
+  const { logger, audit: auditLog } = deps.loggers;
   const clientAddress = createAddressResolver(config.trustedProxies);
   const challenge = `Basic realm="${config.realm}", charset="UTF-8"`;
+  const count = labelled(metrics);
 
-  const audit = (req: Request, decision: Decision, seconds: number, clientIp: string): void => {
+  const audit = (req: IncomingMessage, decision: Decision, seconds: number, clientIp: string): void => {
     const { result } = REASONS[decision.reason];
     const [primary] = decision.access ?? [];
     const action = primary?.action ?? 'none';
-    metrics.decisions.inc({ action, result });
-    if (result !== 'allow') metrics.rejections.inc({ reason: decision.reason });
-    metrics.decisionDuration.observe({ source: decision.source }, seconds);
-    if (decision.source === 'cache' || decision.source === 'stale') metrics.cacheHits.inc();
-    else if (decision.source === 'directory') metrics.cacheMisses.inc();
+    count(action, result, decision, seconds);
     const fields = {
       user: decision.identity?.username ?? decision.login?.slice(0, 256),
       action,
@@ -70,43 +76,113 @@ export function createApp(deps: AppDependencies): { authApp: Express; metricsApp
       client_ip: clientIp,
       ...(decision.error === undefined ? {} : { error: decision.error }),
     };
-    if (result === 'error') logger.error(fields, 'decision');
-    else logger.info(fields, 'decision');
+    if (result === 'error') auditLog.error(fields, 'decision');
+    else auditLog.info(fields, 'decision');
   };
 
-  const authApp = express();
-  authApp.disable('x-powered-by');
-  authApp.set('etag', false);
-  authApp.use(helmet());
-  authApp.all('/auth', async (req: Request, res: Response) => {
+  const respond = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    decision: Decision,
+    start: number,
+    clientIp: string,
+  ): void => {
+    res.statusCode = REASONS[decision.reason].status;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (isChallenge(decision.reason)) res.setHeader('WWW-Authenticate', challenge);
+    if (decision.reason === 'granted' && decision.identity !== undefined) {
+      res.setHeader('X-Auth-User', headerValue(decision.identity.username));
+      res.setHeader('X-Auth-Groups', decision.identity.groups.map((g) => headerValue(g.name)).join(','));
+    }
+    res.end();
+    audit(req, decision, (performance.now() - start) / 1000, clientIp);
+  };
+
+  const failed = (error: unknown): Decision => {
+    logger.error({ err: error }, 'decision failed unexpectedly');
+    return { reason: 'internal_error', source: 'none' };
+  };
+
+  return (req, res) => {
     const start = performance.now();
     const clientIp = clientAddress(req);
-    let decision: Decision;
+    let decision: Decision | Promise<Decision>;
     try {
-      decision = await decider.decide({
+      decision = decider.decide({
         authorization: req.headers.authorization,
         method: header(req, 'x-original-method'),
         uri: originalUri(req),
         clientIp,
       });
     } catch (error) {
-      logger.error({ err: error }, 'decision failed unexpectedly');
-      decision = { reason: 'internal_error', source: 'none' };
+      decision = failed(error);
     }
-    const { status } = REASONS[decision.reason];
-    res.status(status).set('Cache-Control', 'no-store');
-    if (isChallenge(decision.reason)) res.set('WWW-Authenticate', challenge);
-    if (status === 200 && decision.identity !== undefined) {
-      res.set('X-Auth-User', headerValue(decision.identity.username));
-      res.set('X-Auth-Groups', decision.identity.groups.map((g) => headerValue(g.name)).join(','));
+    if (!(decision instanceof Promise)) {
+      respond(req, res, decision, start, clientIp);
+      return;
     }
-    res.end();
-    audit(req, decision, (performance.now() - start) / 1000, clientIp);
+    decision
+      .catch((error: unknown) => failed(error))
+      .then((d) => {
+        respond(req, res, d, start, clientIp);
+      })
+      .catch((error: unknown) => {
+        // respond() threw: the connection is in an unknown state, and nginx reads a reset as 500.
+        logger.error({ err: error }, 'answering a decision failed');
+        res.destroy();
+      });
+  };
+}
+
+/** Metric children resolved once per label combination, not per request. */
+function labelled(
+  metrics: Metrics,
+): (action: string, result: string, decision: Decision, seconds: number) => void {
+  const children = new Map<string, () => void>();
+  return (action, result, decision, seconds) => {
+    const key = `${action}\u0000${result}\u0000${decision.reason}\u0000${decision.source}`;
+    let bump = children.get(key);
+    if (bump === undefined) {
+      const decided = metrics.decisions.labels(action, result);
+      const rejected = result === 'allow' ? undefined : metrics.rejections.labels(decision.reason);
+      const hit = decision.source === 'cache' || decision.source === 'stale';
+      const miss = decision.source === 'directory';
+      bump = () => {
+        decided.inc();
+        rejected?.inc();
+        if (hit) metrics.cacheHits.inc();
+        else if (miss) metrics.cacheMisses.inc();
+      };
+      children.set(key, bump);
+    }
+    bump();
+    metrics.decisionDuration.labels(decision.source).observe(seconds);
+  };
+}
+
+/** The decision port: /auth straight to the handler, everything else through Express (404 with helmet). */
+export function createAuthListener(deps: AppDependencies): { listener: RequestListener; app: Express } {
+  const handler = createDecisionHandler(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.all('/auth', (req: Request, res: Response) => {
+    handler(req, res);
   });
-  authApp.use((_req: Request, res: Response) => {
+  app.use(helmet());
+  app.use((_req: Request, res: Response) => {
     res.status(404).end();
   });
+  const listener: RequestListener = (req, res) => {
+    const url = req.url ?? '';
+    if (url === '/auth' || url.startsWith('/auth?')) handler(req, res);
+    else app(req, res);
+  };
+  return { listener, app };
+}
 
+export function createMetricsApp(deps: AppDependencies): Express {
   const metricsApp = express();
   metricsApp.disable('x-powered-by');
   metricsApp.use(helmet());
@@ -122,7 +198,7 @@ export function createApp(deps: AppDependencies): { authApp: Express; metricsApp
     }
   });
   metricsApp.get('/metrics', async (_req: Request, res: Response) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  return { authApp, metricsApp };
+  return metricsApp;
 }

@@ -88,7 +88,9 @@ describe('Decider', () => {
     const { decider, directory } = setup();
     directory.latencyMs = 20;
     const decisions = await Promise.all(
-      Array.from({ length: 50 }, () => decider.decide(request(basic('alice', 'alice-password')))),
+      Array.from({ length: 50 }, () =>
+        Promise.resolve(decider.decide(request(basic('alice', 'alice-password')))),
+      ),
     );
     assert.ok(decisions.every((d) => d.reason === 'granted'));
     assert.equal(directory.calls.verifyPassword, 1);

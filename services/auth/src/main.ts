@@ -1,9 +1,11 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
 
 // Keeps registry_auth_ldap_up true to life while no requests arrive.
@@ -22,11 +24,14 @@ function configOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel);
+  // Asynchronous writes: under load, audit lines are coalesced into few write(2) calls; when idle each
+  // line is written at once. Flushed on shutdown.
+  const loggers = createLoggers(config.logLevel, pino.destination({ dest: 1, sync: false }));
+  const { logger } = loggers;
   if (config.ldap.tlsInsecure) {
     logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
   }
-  const { authApp, metricsApp, directory } = createService(config, logger);
+  const { authListener, metricsApp, directory } = createService(config, loggers);
 
   const probe = async (): Promise<void> => {
     try {
@@ -39,7 +44,7 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
-  const authServer: Server = authApp.listen(config.port, config.host);
+  const authServer = createServer(authListener).listen(config.port, config.host);
   // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
   authServer.keepAliveTimeout = 75_000;
   const metricsServer: Server = metricsApp.listen(config.metricsPort, config.metricsHost);
@@ -65,19 +70,22 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    const closeAuth = new Promise<void>((resolve) => {
-      authServer.close(() => {
-        resolve();
-      });
-    });
-    authServer.closeIdleConnections();
-    const closeMetrics = new Promise<void>((resolve) => {
-      metricsServer.close(() => {
-        resolve();
-      });
-    });
-    metricsServer.closeIdleConnections();
-    void Promise.all([closeAuth, closeMetrics])
+    const closed = [authServer, metricsServer].map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => {
+            resolve();
+          });
+        }),
+    );
+    // Keep-alive connections (nginx's upstream pool) become idle once their request is answered;
+    // close each as soon as it does, so the drain ends with the last in-flight request.
+    const drain = setInterval(() => {
+      authServer.closeIdleConnections();
+      metricsServer.closeIdleConnections();
+    }, 50);
+    drain.unref();
+    void Promise.all(closed)
       .then(() => directory.close())
       .then(() => {
         logger.info('stopped');

@@ -1,7 +1,8 @@
 // Wires one service from a Config: cache, lockout, policy, metrics and a directory. main.ts adds the
 // listeners and signals; tests build the same thing with a fake directory.
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
-import { createApp } from './app.ts';
+import { createAuthListener, createMetricsApp } from './app.ts';
 import type { Config } from './config.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { Decider } from './decider.ts';
@@ -9,13 +10,14 @@ import type { Directory, DirectoryObserver } from './directory/directory.ts';
 import { LdapDirectory } from './directory/ldap-directory.ts';
 import { normalizeLogin } from './directory/presets.ts';
 import { Lockout } from './lockout.ts';
-import type { Logger } from './logger.ts';
+import type { Loggers } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
 
 export interface Service {
-  readonly authApp: Express;
+  /** The decision port's request listener (for http.createServer). */
+  readonly authListener: RequestListener;
   readonly metricsApp: Express;
   readonly directory: Directory;
   readonly metrics: Metrics;
@@ -23,7 +25,7 @@ export interface Service {
 
 export function createService(
   config: Config,
-  logger: Logger,
+  loggers: Loggers,
   makeDirectory: (observer: DirectoryObserver) => Directory = (observer) =>
     new LdapDirectory(config.ldap, observer),
 ): Service {
@@ -40,6 +42,11 @@ export function createService(
       metrics.lockouts.inc(count);
     },
   });
-  const { authApp, metricsApp } = createApp({ config, decider, directory, metrics, logger });
-  return { authApp, metricsApp, directory, metrics };
+  const deps = { config, decider, directory, metrics, loggers };
+  return {
+    authListener: createAuthListener(deps).listener,
+    metricsApp: createMetricsApp(deps),
+    directory,
+    metrics,
+  };
 }

@@ -35,11 +35,16 @@ export async function openConnection(
       url,
       timeout: settings.timeoutMs,
       connectTimeout: settings.connectTimeoutMs,
-      tlsOptions: tls,
+      // ldapts speaks TLS from the first byte whenever tlsOptions is set, so only ldaps:// gets them;
+      // StartTLS passes them to startTLS() instead.
+      ...(/^ldaps:/i.test(url) ? { tlsOptions: tls } : {}),
       strictDN: false,
     });
     try {
-      if (settings.startTls) await client.startTLS(tls);
+      // A fresh options object each time (ldapts stores the socket in it), naming the server so the
+      // certificate is checked against the URL's host rather than Node's default of localhost.
+      if (settings.startTls)
+        await client.startTLS({ ...tls, host: new URL(url).hostname.replace(/^\[|\]$/g, '') });
       await authenticate(client);
       return client;
     } catch (error) {

@@ -1,0 +1,52 @@
+// The process as an operator meets it: refusing bad configuration, stopping gracefully.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SIDECAR_MAIN, basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
+
+describe('start-up', () => {
+  it('exits non-zero before listening, naming every bad variable', () => {
+    const result = spawnSync(process.execPath, [SIDECAR_MAIN], {
+      env: { PATH: process.env['PATH'] ?? '', LDAP_URL: 'http://nope', PORT: 'x', CACHE_TTL_SECONDS: 'soon' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(result.status, 2);
+    for (const name of ['LDAP_URL', 'LDAP_USER_BASE_DN', 'AUTH_PUSH_GROUPS', 'PORT', 'CACHE_TTL_SECONDS']) {
+      assert.match(result.stderr, new RegExp(name), `stderr names ${name}`);
+    }
+    assert.equal(result.stdout, '');
+  });
+});
+
+describe('SIGTERM', () => {
+  it('lets an in-flight request finish, then exits 0', async () => {
+    // A directory that never answers keeps the request in flight for LDAP_TIMEOUT_MS.
+    const hole = net.createServer((socket) => socket.on('error', () => undefined));
+    hole.listen(0, '127.0.0.1');
+    await once(hole, 'listening');
+    const sidecar = await startSidecar({
+      LDAP_URL: `ldap://127.0.0.1:${(hole.address() as AddressInfo).port}`,
+      LDAP_USER_BASE_DN: 'dc=example,dc=test',
+      AUTH_PUSH_GROUPS: 'registry-pushers',
+      LDAP_TIMEOUT_MS: '1500',
+    });
+    try {
+      const inflight = decide(sidecar, 'GET', '/v2/', basic('alice', 'alice-password'));
+      await sleep(300);
+      const exited = once(sidecar.server.child, 'exit');
+      sidecar.server.child.kill('SIGTERM');
+      assert.equal((await inflight).status, 503, 'the in-flight request got its answer');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0);
+      assert.match(await sidecar.logText(), /"msg":"stopped"/);
+    } finally {
+      await sidecar.stop();
+      hole.close();
+    }
+  });
+});
