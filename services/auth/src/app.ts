@@ -64,7 +64,7 @@ export function createDecisionHandler(
     const [primary] = decision.access ?? [];
     const action = primary?.action ?? 'none';
     count(action, result, decision, seconds);
-    const fields = {
+    auditLog.write(result === 'error' ? 'error' : 'info', {
       user: decision.identity?.username ?? decision.login?.slice(0, 256),
       action,
       repository: primary?.repository,
@@ -75,9 +75,7 @@ export function createDecisionHandler(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
       ...(decision.error === undefined ? {} : { error: decision.error }),
-    };
-    if (result === 'error') auditLog.error(fields, 'decision');
-    else auditLog.info(fields, 'decision');
+    });
   };
 
   const respond = (

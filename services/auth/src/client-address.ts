@@ -8,11 +8,20 @@ export type AddressResolver = (req: IncomingMessage) => string;
 
 export function createAddressResolver(trustedProxies: readonly string[]): AddressResolver {
   const trust = proxyaddr.compile([...trustedProxies]);
+  // Parsing the peer address on every request is measurable; the peers are a handful of proxies.
+  const trusted = new Map<string, boolean>();
   return (req) => {
     const peer = req.socket.remoteAddress ?? '';
-    if (!trust(peer, 0)) return peer;
+    let isTrusted = trusted.get(peer);
+    if (isTrusted === undefined) {
+      isTrusted = trust(peer, 0);
+      if (trusted.size > 1024) trusted.clear(); // direct clients can be many; stay bounded
+      trusted.set(peer, isTrusted);
+    }
+    if (!isTrusted) return peer;
     const realIp = req.headers['x-real-ip'];
     if (typeof realIp === 'string' && isIP(realIp.trim()) !== 0) return realIp.trim();
+    if (req.headers['x-forwarded-for'] === undefined) return peer;
     return proxyaddr(req, trust); // the nearest untrusted hop of X-Forwarded-For
   };
 }

@@ -138,6 +138,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('splits group lists on semicolons when they name groups by DN', () => {
+    const c = loadConfig({
+      ...minimal,
+      AUTH_PUSH_GROUPS: 'CN=registry-pushers,CN=Users,DC=example,DC=test; registry-ci',
+      AUTH_PULL_GROUPS: 'registry-users, registry-pushers',
+    });
+    assert.deepEqual(c.policy.pushGroups, ['CN=registry-pushers,CN=Users,DC=example,DC=test', 'registry-ci']);
+    assert.deepEqual(c.policy.pullGroups, ['registry-users', 'registry-pushers']);
+  });
+
   it('returns a frozen configuration', () => {
     const c = loadConfig(minimal);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ldap) && Object.isFrozen(c.policy.pushGroups));

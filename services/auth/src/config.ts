@@ -69,12 +69,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Collects problems while reading variables, so the operator sees all of them in one start. */
 class Reader {
   readonly problems: string[] = [];
+  /** Every variable read, so the documented table can be checked against the code. */
+  readonly names = new Set<string>();
   readonly #env: Env;
   constructor(env: Env) {
     this.#env = env;
   }
 
   raw(name: string): string | undefined {
+    this.names.add(name);
     const value = this.#env[name]?.trim();
     return value === '' ? undefined : value;
   }
@@ -109,9 +112,11 @@ class Reader {
     return fallback;
   }
 
+  /** Comma-separated; or semicolon-separated when any entry is a DN, whose RDNs are comma-separated. */
   list(name: string): string[] {
-    return (this.raw(name) ?? '')
-      .split(',')
+    const value = this.raw(name) ?? '';
+    return value
+      .split(value.includes(';') ? ';' : ',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
   }
@@ -126,6 +131,7 @@ class Reader {
 
   /** NAME, or the contents of the file NAME_FILE (one trailing newline dropped), never both. */
   secret(name: string): string | undefined {
+    this.names.add(name);
     const direct = this.#env[name];
     const file = this.raw(`${name}_FILE`);
     if (direct !== undefined && direct !== '' && file !== undefined) {
@@ -258,8 +264,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The names of every environment variable the service reads (`*_PASSWORD_FILE` included). */
+export function configVariables(): string[] {
+  const r = new Reader({});
+  read(r);
+  return [...r.names].sort();
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
+  const config = read(r);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}
+
+function read(r: Reader): Config {
   const ldap = readLdap(r);
   const pushGroups = r.list('AUTH_PUSH_GROUPS');
   if (pushGroups.length === 0)
@@ -300,6 +319,5 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (/["\\\r\n]/.test(config.realm))
     r.problems.push('AUTH_REALM must not contain quotes, backslashes or newlines');
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return deepFreeze(config);
+  return config;
 }

@@ -1,0 +1,37 @@
+// The README's configuration table and CONTRACT.md name the same variables as the code.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { configVariables } from './config.ts';
+
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const code = configVariables().filter((name) => !name.endsWith('_PASSWORD_FILE'));
+const tableRows = (markdown: string, heading: string): string[] => {
+  const section = markdown.slice(markdown.indexOf(heading));
+  const table = section.slice(section.indexOf('| variable |'));
+  const rows: string[] = [];
+  for (const line of table.split('\n').slice(2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(...[...(line.split('|')[1] ?? '').matchAll(/`([A-Z_]+)`/g)].map((m) => m[1] ?? ''));
+  }
+  return rows;
+};
+
+describe('configuration names in step', () => {
+  it('the README table lists exactly the variables the code reads', () => {
+    assert.deepEqual(tableRows(readme, '## Configuration').sort(), code);
+  });
+
+  const contract = new URL('../../../../shared/CONTRACT.md', import.meta.url);
+  it(
+    'every variable CONTRACT.md names is read by the code',
+    { skip: !existsSync(contract) && 'no shared/ beside the checkout' },
+    () => {
+      const names = tableRows(readFileSync(contract, 'utf8'), '## Configuration')
+        .concat(['AUTH_PUSH_GROUPS', 'AUTH_PULL_GROUPS', 'AUTH_DELETE_GROUPS', 'AUTH_CATALOG_GROUPS'])
+        .filter((n) => !n.endsWith('_FILE'));
+      for (const name of names)
+        assert.ok(code.includes(name), `${name} from CONTRACT.md is read by the code`);
+    },
+  );
+});
