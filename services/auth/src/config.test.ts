@@ -148,6 +148,26 @@ describe('loadConfig', () => {
     assert.deepEqual(c.policy.pullGroups, ['registry-users', 'registry-pushers']);
   });
 
+  it('keeps a single DN whole in a comma list', () => {
+    const c = loadConfig({
+      ...minimal,
+      AUTH_PUSH_GROUPS: 'CN=registry-pushers,CN=Users,DC=example,DC=test,registry-ci',
+    });
+    assert.deepEqual(c.policy.pushGroups, ['CN=registry-pushers,CN=Users,DC=example,DC=test', 'registry-ci']);
+  });
+
+  it('validates repository-scoped grants', () => {
+    const c = loadConfig({
+      ...minimal,
+      AUTH_PUSH_GROUPS: 'team-a@team-a/*',
+      AUTH_PULL_GROUPS: 'readers@team-a/**',
+    });
+    assert.deepEqual(c.policy.pushGroups, ['team-a@team-a/*']);
+    const p = problems({ ...minimal, AUTH_PUSH_GROUPS: 'team-a@Team A', AUTH_CATALOG_GROUPS: 'ops@x/*' });
+    assert.ok(p.some((m) => m.startsWith('AUTH_PUSH_GROUPS')));
+    assert.ok(p.some((m) => m.startsWith('AUTH_CATALOG_GROUPS')));
+  });
+
   it('returns a frozen configuration', () => {
     const c = loadConfig(minimal);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ldap) && Object.isFrozen(c.policy.pushGroups));

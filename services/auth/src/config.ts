@@ -4,6 +4,7 @@ import proxyaddr from 'proxy-addr';
 import { FilterTemplate } from './directory/filter-template.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
 import type { PresetName } from './directory/presets.ts';
+import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,11 +113,14 @@ class Reader {
     return fallback;
   }
 
-  /** Comma-separated; or semicolon-separated when any entry is a DN, whose RDNs are comma-separated. */
+  /**
+   * Comma-separated. A comma followed by `attr=` continues a DN rather than starting an entry, so one DN can
+   * be given as is; several DNs are separated with `;` (then only `;` separates).
+   */
   list(name: string): string[] {
     const value = this.raw(name) ?? '';
     return value
-      .split(value.includes(';') ? ';' : ',')
+      .split(value.includes(';') ? ';' : /,(?!\s*[A-Za-z][A-Za-z0-9-]*\s*=)/)
       .map((s) => s.trim())
       .filter((s) => s !== '');
   }
@@ -283,6 +287,28 @@ function read(r: Reader): Config {
   const pushGroups = r.list('AUTH_PUSH_GROUPS');
   if (pushGroups.length === 0)
     r.problems.push('AUTH_PUSH_GROUPS is required (the groups whose members may push)');
+  const policy: PolicyConfig = {
+    pushGroups,
+    pullGroups: r.list('AUTH_PULL_GROUPS'),
+    deleteGroups: r.list('AUTH_DELETE_GROUPS'),
+    catalogGroups: r.list('AUTH_CATALOG_GROUPS'),
+  };
+  for (const [name, entries] of [
+    ['AUTH_PUSH_GROUPS', policy.pushGroups],
+    ['AUTH_PULL_GROUPS', policy.pullGroups],
+    ['AUTH_DELETE_GROUPS', policy.deleteGroups],
+  ] as const) {
+    for (const entry of entries) {
+      try {
+        parseGrant(entry);
+      } catch (error) {
+        r.problems.push(`${name}: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (policy.catalogGroups.some((e) => parseGrant(e).pattern !== undefined)) {
+    r.problems.push('AUTH_CATALOG_GROUPS: the catalog lists every repository; its groups take no @pattern');
+  }
   const trustedProxies = r.list('TRUSTED_PROXIES');
   if (trustedProxies.length === 0) trustedProxies.push('loopback');
   try {
@@ -308,12 +334,7 @@ function read(r: Reader): Config {
       windowSeconds: r.int('LOCKOUT_WINDOW_SECONDS', 300, 1, 86_400),
       durationSeconds: r.int('LOCKOUT_DURATION_SECONDS', 300, 1, 86_400),
     },
-    policy: {
-      pushGroups,
-      pullGroups: r.list('AUTH_PULL_GROUPS'),
-      deleteGroups: r.list('AUTH_DELETE_GROUPS'),
-      catalogGroups: r.list('AUTH_CATALOG_GROUPS'),
-    },
+    policy,
     trustedProxies,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

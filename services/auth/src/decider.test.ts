@@ -201,6 +201,18 @@ describe('Decider', () => {
     assert.deepEqual(lockouts, [2], 'the username and the address were locked');
   });
 
+  it('a new login form of a recently verified user costs a search, not a bind', async () => {
+    const { decider, directory } = setup();
+    assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).reason, 'granted');
+    const upn = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+    assert.deepEqual([upn.reason, upn.identity?.username], ['granted', 'alice']);
+    assert.deepEqual([directory.calls.findUser, directory.calls.verifyPassword], [2, 1]);
+    assert.equal(
+      (await decider.decide(request(basic('alice@example.test', 'wrong')))).reason,
+      'invalid_password',
+    );
+  });
+
   it('shares one cache entry between a login form and the canonical username', async () => {
     const { decider, directory } = setup();
     assert.equal(

@@ -60,16 +60,18 @@ export class Decider {
     if (method === undefined || uri === undefined || method === '' || uri === '') {
       return { reason: 'proxy_misconfigured', source: 'none' };
     }
-    if (request.authorization === undefined) return { reason: 'no_credentials', source: 'none' };
-    const credentials = parseBasicAuth(request.authorization);
-    if (credentials === undefined) return { reason: 'malformed_credentials', source: 'none' };
-    const login = this.#o.normalizeLogin?.(credentials.username) ?? credentials.username;
-    const base = { login: credentials.username };
-    if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
-
+    // The scope is known before the credentials are checked, so every answer names its action; an
+    // invalid request is still challenged first when it carries no usable credentials.
     const scope = requiredAccess(method, uri);
-    if (!scope.ok) return { ...base, reason: 'invalid_request', source: 'none' };
-    const context = { ...base, access: scope.access };
+    const access = scope.ok ? { access: scope.access } : {};
+    if (request.authorization === undefined) return { ...access, reason: 'no_credentials', source: 'none' };
+    const credentials = parseBasicAuth(request.authorization);
+    if (credentials === undefined) return { ...access, reason: 'malformed_credentials', source: 'none' };
+    const login = this.#o.normalizeLogin?.(credentials.username) ?? credentials.username;
+    const base = { ...access, login: credentials.username };
+    if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
+    if (!scope.ok) return { login: credentials.username, reason: 'invalid_request', source: 'none' };
+    const context = { login: credentials.username, access: scope.access };
 
     const lockKeys = [Lockout.userKey(login), Lockout.addressKey(request.clientIp)];
     if (this.#o.lockout.isLocked(lockKeys)) return { ...context, reason: 'locked_out', source: 'none' };
@@ -114,6 +116,15 @@ export class Decider {
     const { directory, cache, lockout } = this.#o;
     try {
       const user = await directory.findUser(login);
+      if (user.username !== login) {
+        // Another login form of a user verified recently (`alice` before `alice@example.test`): the search
+        // proved it is the same entry, the canonical key proves the same password. No second bind.
+        const canonical = cache.lookup(cache.key(user.username, password));
+        if (canonical?.fresh === true && canonical.verdict.kind === 'verified') {
+          cache.store([key], canonical.verdict);
+          return { verdict: canonical.verdict };
+        }
+      }
       await directory.verifyPassword(user, password);
       const groups = await directory.resolveGroups(user);
       const verdict: Verdict = {

@@ -8,7 +8,7 @@ const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf
 const code = configVariables().filter((name) => !name.endsWith('_PASSWORD_FILE'));
 const tableRows = (markdown: string, heading: string): string[] => {
   const section = markdown.slice(markdown.indexOf(heading));
-  const table = section.slice(section.indexOf('| variable |'));
+  const table = section.slice(section.search(/^\|\s*variable\s*\|/m));
   const rows: string[] = [];
   for (const line of table.split('\n').slice(2)) {
     if (!line.startsWith('|')) break;

@@ -72,6 +72,71 @@ describe('Policy from AUTH_*_GROUPS', () => {
     assert.equal(open.allows(subject('p'), [del]), false);
   });
 
+  it('scopes a grant to repositories with group@pattern (* within a component, ** across)', () => {
+    const scoped = new Policy(
+      rulesFromConfig({
+        pushGroups: ['team-a@team-a/*', 'platform@**'],
+        pullGroups: ['readers@shared/**'],
+        deleteGroups: [],
+        catalogGroups: [],
+      }),
+    );
+    const teamA = subject('team-a');
+    assert.equal(scoped.allows(teamA, [{ action: 'push', repository: 'team-a/app' }]), true);
+    assert.equal(scoped.allows(teamA, [{ action: 'pull', repository: 'team-a/app' }]), true);
+    assert.equal(
+      scoped.allows(teamA, [{ action: 'push', repository: 'team-a/tools/app' }]),
+      false,
+      '* stays in one component',
+    );
+    assert.equal(scoped.allows(teamA, [{ action: 'push', repository: 'team-b/app' }]), false);
+    assert.equal(scoped.allows(teamA, [{ action: 'push', repository: 'team-a' }]), false);
+    assert.equal(
+      scoped.allows(subject('readers'), [{ action: 'pull', repository: 'shared/base/alpine' }]),
+      true,
+    );
+    assert.equal(scoped.allows(subject('readers'), [{ action: 'pull', repository: 'team-a/app' }]), false);
+    assert.equal(
+      scoped.allows(subject('platform'), [{ action: 'push', repository: 'any/thing/at/all' }]),
+      true,
+    );
+  });
+
+  it('a cross-repository mount needs pull on the source repository', () => {
+    const scoped = new Policy(
+      rulesFromConfig({
+        pushGroups: ['team-a@team-a/*'],
+        pullGroups: ['readers@shared/*'],
+        deleteGroups: [],
+        catalogGroups: [],
+      }),
+    );
+    const mount = (from: string): Access[] => [
+      { action: 'push', repository: 'team-a/app' },
+      { action: 'pull', repository: from },
+    ];
+    assert.equal(scoped.allows(subject('team-a'), mount('team-a/base')), true);
+    assert.equal(
+      scoped.allows(subject('team-a'), mount('shared/base')),
+      false,
+      'team-a may not read shared/',
+    );
+    assert.equal(scoped.allows(subject('team-a', 'readers'), mount('shared/base')), true);
+  });
+
+  it('lets only unscoped readers list the catalog by default', () => {
+    const scoped = new Policy(
+      rulesFromConfig({
+        pushGroups: ['p'],
+        pullGroups: ['readers@shared/*', 'auditors'],
+        deleteGroups: [],
+        catalogGroups: [],
+      }),
+    );
+    assert.equal(scoped.allows(subject('readers'), [catalog]), false);
+    assert.equal(scoped.allows(subject('auditors'), [catalog]), true);
+  });
+
   it('normalizes DNs', () => {
     assert.equal(normalizeDn('CN=A , OU=B'), 'cn=a,ou=b');
   });

@@ -1,5 +1,5 @@
-// Authorization as data: subject (user, groups) + object (action, repository) → the first rule that names
-// the action decides → otherwise deny.
+// Authorization as data: subject (user, groups) + object (action, repository) → the rules that grant the
+// action → allow if one admits the subject for that repository, otherwise deny.
 import type { Access, Action } from './registry-scope.ts';
 
 export interface Group {
@@ -15,11 +15,14 @@ export interface Subject {
 
 /** Who a rule admits: every authenticated user, or members of any of the listed groups (names or DNs). */
 export type Members =
-  { readonly kind: 'authenticated' } | { readonly kind: 'groups'; readonly groups: readonly string[] };
+  | { readonly kind: 'authenticated' }
+  | { readonly kind: 'groups'; readonly names: ReadonlySet<string>; readonly dns: ReadonlySet<string> };
 
 export interface Rule {
   readonly actions: readonly Action[];
   readonly members: Members;
+  /** Limits the rule to matching repositories; absent: every repository. */
+  readonly repositories?: RegExp;
 }
 
 export interface PolicyConfig {
@@ -29,26 +32,39 @@ export interface PolicyConfig {
   readonly catalogGroups: readonly string[];
 }
 
-/**
- * The rule list CONTRACT.md describes: pushers push and pull; an empty pull list lets every authenticated
- * user pull; an empty delete list lets nobody delete; an empty catalog list falls back to the pull rule.
- */
-export function rulesFromConfig(config: PolicyConfig): readonly Rule[] {
-  const groups = (list: readonly string[]): Members => ({ kind: 'groups', groups: list });
-  const pullMembers: Members =
-    config.pullGroups.length === 0 ? { kind: 'authenticated' } : groups(config.pullGroups);
-  const rules: Rule[] = [
-    { actions: ['login'], members: { kind: 'authenticated' } },
-    { actions: ['push', 'pull'], members: groups(config.pushGroups) },
-    { actions: ['pull'], members: pullMembers },
-  ];
-  if (config.deleteGroups.length > 0)
-    rules.push({ actions: ['delete'], members: groups(config.deleteGroups) });
-  rules.push({
-    actions: ['catalog'],
-    members: config.catalogGroups.length === 0 ? pullMembers : groups(config.catalogGroups),
-  });
-  return rules;
+/** One entry of an AUTH_*_GROUPS list: `group` (every repository) or `group@pattern`. */
+export interface Grant {
+  readonly group: string;
+  readonly pattern?: string;
+}
+
+// In a pattern, `*` matches within one path component and `**` across components: `team-a/*`
+// matches `team-a/app`, `team-a/**` also matches `team-a/tools/app`.
+const PATTERN = /^[a-z0-9._/*-]+$/;
+
+/** Throws with a message naming what is wrong. */
+export function parseGrant(entry: string): Grant {
+  const at = entry.lastIndexOf('@');
+  if (at === -1) return { group: entry };
+  const group = entry.slice(0, at).trim();
+  const pattern = entry.slice(at + 1).trim();
+  if (group === '' || !PATTERN.test(pattern)) {
+    throw new Error(`"${entry}" is not group@repository-pattern (pattern: lower-case name with * or **)`);
+  }
+  return { group, pattern };
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const source = pattern
+    .split('**')
+    .map((part) =>
+      part
+        .split('*')
+        .map((literal) => literal.replace(/[.]/g, '\\.'))
+        .join('[^/]*'),
+    )
+    .join('.*');
+  return new RegExp(`^${source}$`);
 }
 
 /** DNs compare case-insensitively and without the optional spaces around separators (RFC 4514 §3). */
@@ -56,13 +72,60 @@ export function normalizeDn(dn: string): string {
   return dn.replace(/\s*([,=+])\s*/g, '$1').toLowerCase();
 }
 
-function admits(members: Members, subject: Subject): boolean {
-  if (members.kind === 'authenticated') return true;
-  return members.groups.some((wanted) => {
-    const isDn = wanted.includes('=');
-    const key = isDn ? normalizeDn(wanted) : wanted.toLowerCase();
-    return subject.groups.some((g) => (isDn ? normalizeDn(g.dn) === key : g.name.toLowerCase() === key));
-  });
+function members(groups: readonly string[]): Members {
+  const names = new Set<string>();
+  const dns = new Set<string>();
+  for (const g of groups) {
+    if (g.includes('=')) dns.add(normalizeDn(g));
+    else names.add(g.toLowerCase());
+  }
+  return { kind: 'groups', names, dns };
+}
+
+/** A rule for the unscoped entries of a list, and one per scoped entry. */
+function grantRules(actions: readonly Action[], entries: readonly string[]): Rule[] {
+  const grants = entries.map(parseGrant);
+  const unscoped = grants.filter((g) => g.pattern === undefined).map((g) => g.group);
+  const rules: Rule[] = unscoped.length > 0 ? [{ actions, members: members(unscoped) }] : [];
+  for (const g of grants) {
+    if (g.pattern !== undefined) {
+      rules.push({ actions, members: members([g.group]), repositories: patternToRegExp(g.pattern) });
+    }
+  }
+  return rules;
+}
+
+/**
+ * The rules CONTRACT.md describes: pushers push and pull; an empty pull list lets every authenticated user
+ * pull; an empty delete list lets nobody delete; an empty catalog list falls back to whoever may pull every
+ * repository (a scoped reader must not list the others' repositories).
+ */
+export function rulesFromConfig(config: PolicyConfig): readonly Rule[] {
+  const authenticated: Members = { kind: 'authenticated' };
+  const everyone = config.pullGroups.length === 0;
+  const unscopedPullers = config.pullGroups.filter((e) => parseGrant(e).pattern === undefined);
+  const catalog: Rule[] =
+    config.catalogGroups.length > 0
+      ? grantRules(['catalog'], config.catalogGroups)
+      : everyone
+        ? [{ actions: ['catalog'], members: authenticated }]
+        : grantRules(['catalog'], unscopedPullers);
+  return [
+    { actions: ['login'], members: authenticated },
+    ...grantRules(['push', 'pull'], config.pushGroups),
+    ...(everyone
+      ? [{ actions: ['pull'], members: authenticated } satisfies Rule]
+      : grantRules(['pull'], config.pullGroups)),
+    ...grantRules(['delete'], config.deleteGroups),
+    ...catalog,
+  ];
+}
+
+function admits(m: Members, subject: Subject): boolean {
+  if (m.kind === 'authenticated') return true;
+  return subject.groups.some(
+    (g) => m.names.has(g.name.toLowerCase()) || (m.dns.size > 0 && m.dns.has(normalizeDn(g.dn))),
+  );
 }
 
 export class Policy {
@@ -75,7 +138,13 @@ export class Policy {
   /** True when the subject holds every access the request needs (a cross-repository mount needs two). */
   allows(subject: Subject, access: readonly Access[]): boolean {
     return access.every((a) =>
-      this.#rules.some((rule) => rule.actions.includes(a.action) && admits(rule.members, subject)),
+      this.#rules.some(
+        (rule) =>
+          rule.actions.includes(a.action) &&
+          (rule.repositories === undefined ||
+            (a.repository !== undefined && rule.repositories.test(a.repository))) &&
+          admits(rule.members, subject),
+      ),
     );
   }
 }

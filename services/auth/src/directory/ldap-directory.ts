@@ -25,7 +25,6 @@ import {
   classifyUserBindError,
 } from './errors.ts';
 import { ConnectionPool } from './pool.ts';
-import { normalizeLogin } from './presets.ts';
 
 // Bounds for the client-side walk of nested groups (OpenLDAP has no transitive matching rule).
 const MAX_NESTING_DEPTH = 8;
@@ -70,7 +69,8 @@ export class LdapDirectory implements Directory {
 
   async findUser(login: string): Promise<UserEntry> {
     const c = this.#config;
-    const filter = c.userFilter.fill({ username: normalizeLogin(c.preset, login), dn: '' });
+    // `login` is already in the form the directory knows (the decider applies presets.normalizeLogin).
+    const filter = c.userFilter.fill({ username: login, dn: '' });
     // sizeLimit 2: one entry is the answer, a second one is all we need to know it is ambiguous.
     const entries = await this.#search(c.userBaseDn, filter, [c.usernameAttribute], 2);
     const [entry, ...others] = entries;
