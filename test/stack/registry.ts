@@ -10,6 +10,8 @@ import { freePort, startServer, waitForPort } from './process.ts';
 export interface RegistryOptions {
   /** storage.delete.enabled: without it the registry answers DELETE with 405 whatever auth says. */
   deleteEnabled?: boolean;
+  /** Keep images here, across restarts (the demo); by default a temporary directory removed on stop. */
+  storageDir?: string;
 }
 
 export interface Registry {
@@ -61,8 +63,8 @@ function repositoriesOf(files: readonly string[]): string[] {
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-'));
-  const storageDir = join(dir, 'storage');
-  await mkdir(storageDir);
+  const storageDir = options.storageDir ?? join(dir, 'storage');
+  await mkdir(storageDir, { recursive: true });
   const port = await freePort();
   // JSON is YAML: no YAML writer needed.
   const config = {

@@ -1,0 +1,57 @@
+// One stack, one skopeo and one scratch dir per e2e file, torn down in `after` even if `before` failed
+// half-way; plus the seeded users as skopeo credentials.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stopAll } from '../../stack/process.ts';
+import { createSkopeo } from '../../stack/skopeo.ts';
+import type { Credentials, Skopeo } from '../../stack/skopeo.ts';
+import { seed } from '../../stack/slapd.ts';
+import { startStack } from '../../stack/stack.ts';
+import type { Stack, StackOptions } from '../../stack/stack.ts';
+
+export interface E2e {
+  readonly stack: Stack;
+  readonly skopeo: Skopeo;
+  /** Scratch space for OCI layouts and pulled images. */
+  readonly work: string;
+}
+
+type UserName = keyof typeof seed.users;
+
+export const creds = (name: UserName): Credentials => ({
+  username: seed.users[name].uid,
+  password: seed.users[name].password,
+});
+
+/** `Authorization: Basic …` for raw requests (RFC 7617, UTF-8). */
+export function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+export const authAs = (name: UserName): Record<string, string> => ({
+  Authorization: basic(seed.users[name].uid, seed.users[name].password),
+});
+
+/** Returns the fixture and its teardown; use as `before(async () => ({ e2e, teardown } = await startE2e()))`. */
+export async function startE2e(
+  options: StackOptions = {},
+): Promise<{ e2e: E2e; teardown: () => Promise<void> }> {
+  const undo: (() => Promise<void>)[] = [];
+  const teardown = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse()) await step();
+    await stopAll(); // whatever a failed start left running
+  };
+  try {
+    const work = await mkdtemp(join(tmpdir(), 'e2e-'));
+    undo.push(() => rm(work, { recursive: true, force: true }));
+    const stack = await startStack({ registryDelete: true, ...options });
+    undo.push(() => stack.stop());
+    const skopeo = await createSkopeo(stack.caCert);
+    undo.push(() => skopeo.destroy());
+    return { e2e: { stack, skopeo, work }, teardown };
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+}
