@@ -15,7 +15,7 @@ import type { OciImage } from '../stack/oci-image.ts';
 import { stopAll } from '../stack/process.ts';
 import { startRegistry } from '../stack/registry.ts';
 import type { Registry } from '../stack/registry.ts';
-import { startSambaAd } from '../stack/samba-ad.ts';
+import { sidecarEnvForAd, startSambaAd } from '../stack/samba-ad.ts';
 import type { SambaAd } from '../stack/samba-ad.ts';
 import { startSidecar } from '../stack/sidecar.ts';
 import type { Sidecar } from '../stack/sidecar.ts';
@@ -51,18 +51,7 @@ void describe('push and pull through nginx with Active Directory groups', { time
     ca = await readFile(pki.caCert);
     registry = await startRegistry();
     cleanups.push(() => registry.stop());
-    // The configuration docs/active-directory.md recommends.
-    sidecar = await startSidecar({
-      LDAP_PRESET: 'activedirectory',
-      LDAP_URL: ad.ldapsUrl,
-      LDAP_CA_FILE: ad.caCert,
-      LDAP_BIND_DN: ad.serviceDn,
-      LDAP_BIND_PASSWORD: ad.servicePassword,
-      LDAP_USER_BASE_DN: ad.usersDn,
-      LDAP_NESTED_GROUPS: 'true',
-      AUTH_PUSH_GROUPS: 'registry-pushers',
-      AUTH_PULL_GROUPS: 'registry-users',
-    });
+    sidecar = await startSidecar(sidecarEnvForAd(ad));
     cleanups.push(() => sidecar.stop());
     nginx = await startNginx({
       registryPort: registry.port,

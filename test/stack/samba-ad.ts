@@ -337,3 +337,21 @@ async function waitForLdaps(url: string, tlsOptions: { ca: string[] }, server: S
   const log = await readFile(server.logFile, 'utf8').catch(() => '');
   throw new Error(`Samba AD did not answer on ${url} (${String(last)}); log tail:\n${log.slice(-3000)}`);
 }
+
+/** The configuration docs/active-directory.md recommends, over LDAPS with the domain's CA. */
+export function sidecarEnvForAd(ad: SambaAd, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    LDAP_PRESET: 'activedirectory',
+    LDAP_URL: ad.ldapsUrl,
+    LDAP_CA_FILE: ad.caCert,
+    LDAP_BIND_DN: ad.serviceDn,
+    LDAP_BIND_PASSWORD: ad.servicePassword,
+    LDAP_USER_BASE_DN: ad.usersDn,
+    LDAP_NESTED_GROUPS: 'true',
+    AUTH_PUSH_GROUPS: 'registry-pushers',
+    AUTH_PULL_GROUPS: 'registry-users',
+    LDAP_TIMEOUT_MS: '3000',
+    LDAP_CONNECT_TIMEOUT_MS: '2000',
+    ...overrides,
+  };
+}

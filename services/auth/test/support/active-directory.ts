@@ -9,23 +9,7 @@ import type { SambaAd } from '../../../../test/stack/samba-ad.ts';
 import { decide } from '../../../../test/stack/sidecar.ts';
 import type { Sidecar } from '../../../../test/stack/sidecar.ts';
 
-/** The configuration docs/active-directory.md recommends, over LDAPS with the domain's CA. */
-export function adEnv(ad: SambaAd, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    LDAP_PRESET: 'activedirectory',
-    LDAP_URL: ad.ldapsUrl,
-    LDAP_CA_FILE: ad.caCert,
-    LDAP_BIND_DN: ad.serviceDn,
-    LDAP_BIND_PASSWORD: ad.servicePassword,
-    LDAP_USER_BASE_DN: ad.usersDn,
-    LDAP_NESTED_GROUPS: 'true',
-    AUTH_PUSH_GROUPS: 'registry-pushers',
-    AUTH_PULL_GROUPS: 'registry-users',
-    LDAP_TIMEOUT_MS: '3000',
-    LDAP_CONNECT_TIMEOUT_MS: '2000',
-    ...overrides,
-  };
-}
+export { sidecarEnvForAd as adEnv } from '../../../../test/stack/samba-ad.ts';
 
 const SYSTEM_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8' };
 
