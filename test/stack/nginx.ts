@@ -59,10 +59,15 @@ export function renderTemplate(template: string, values: TemplateValues): string
  * The main config the official image would provide, with every compiled-in Debian path (/var/lib/nginx,
  * /run/nginx.pid) moved into `prefix`, so runs are independent and need no system directories.
  */
-function mainConfig(prefix: string, errorLog: string, siteConfig: string, workers: number | 'auto'): string {
+export function mainConfig(
+  prefix: string,
+  errorLog: string,
+  siteConfig: string,
+  workers: number | 'auto',
+): string {
   const temp = (name: string) => join(prefix, 'temp', name);
   return [
-    '# Written by test/stack/nginx.ts for one run.',
+    '# Written by test/stack for one run.',
     'daemon off;',
     `worker_processes ${workers};`,
     `pid ${join(prefix, 'nginx.pid')};`,

@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
@@ -41,7 +42,11 @@ export async function startSidecar(
     },
   });
   await waitForPort('127.0.0.1', port, 20_000, server);
-  const logText = (): Promise<string> => readFile(logFile, 'utf8');
+  // The sidecar writes its log in batches, at least every 100 ms (services/auth/src/main.ts).
+  const logText = async (): Promise<string> => {
+    if (server.child.exitCode === null) await sleep(150);
+    return readFile(logFile, 'utf8');
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,

@@ -1,9 +1,13 @@
 // The log check: no password and no Authorization value may reach any log of the stack.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '../../stack/stack.ts';
 import { seed } from '../../stack/slapd.ts';
 import { basic } from './fixture.ts';
+
+// The sidecar writes its log in batches at least every 100 ms: wait for the last one.
+const LOG_SETTLE_MS = 150;
 
 /** Every seeded password (users and service account); add the wrong ones a test sent. */
 export function seededPasswords(): string[] {
@@ -16,6 +20,7 @@ export function seededPasswords(): string[] {
  */
 export async function assertNoSecretsInLogs(stack: Stack, passwords: readonly string[]): Promise<void> {
   const logs = [stack.logs.sidecar, stack.logs.nginxAccess, stack.logs.nginxError, stack.logs.registry];
+  await sleep(LOG_SETTLE_MS);
   const needles = new Set<string>();
   for (const password of passwords) {
     needles.add(password);

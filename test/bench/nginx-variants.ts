@@ -1,0 +1,115 @@
+// One nginx process serving the three benchmark variants on three TLS ports, all proxying to the same
+// registry: the reference server block as shipped (auth_request to the sidecar), the same block with
+// `auth_basic` + a bcrypt htpasswd instead, and the same block with no auth at all. Deriving the two
+// baselines from the reference template (rather than hand-writing them) keeps TLS, buffering and logging
+// identical, so the only difference measured is the auth step.
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NGINX_TEMPLATE, mainConfig, renderTemplate } from '../stack/nginx.ts';
+import { freePort, startServer, waitForPort } from '../stack/process.ts';
+
+export const VARIANTS = ['none', 'bcrypt', 'sidecar'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface VariantNginxOptions {
+  /** A directory of its own, 0755 after this call: nginx's workers run as `nobody` when we are root. */
+  dir: string;
+  registryPort: number;
+  authPort: number;
+  tls: { cert: string; key: string };
+  /** htpasswd file for the `bcrypt` variant; must be readable by the workers. */
+  htpasswd: string;
+  workerProcesses?: number | 'auto';
+}
+
+export interface VariantNginx {
+  /** `https://127.0.0.1:PORT` per variant. */
+  readonly urls: Readonly<Record<Variant, string>>;
+  readonly ports: Readonly<Record<Variant, number>>;
+  readonly errorLog: string;
+  stop(): Promise<void>;
+}
+
+const AUTH_REQUEST_LINE = /^( *)auth_request \/_auth;\n/m;
+
+/** The reference server block with its `auth_request` line replaced for `variant`. */
+function variantServer(serverBlock: string, variant: Variant, htpasswd: string): string {
+  // Fail loudly if the template changes shape: a silently unchanged block would benchmark the sidecar
+  // under the wrong name.
+  const found = serverBlock.match(new RegExp(AUTH_REQUEST_LINE.source, 'gm'));
+  if (found?.length !== 1) throw new Error('nginx template: expected exactly one `auth_request /_auth;`');
+  if (variant === 'sidecar') return serverBlock;
+  // The `auth_request_set` line stays: it declares $auth_user, which the shared log map reads; without
+  // `auth_request` it never runs.
+  return serverBlock.replace(AUTH_REQUEST_LINE, (_line, indent: string) =>
+    variant === 'none'
+      ? ''
+      : // The Docker docs recipe (registry "native basic auth" with nginx): htpasswd -B.
+        `${indent}auth_basic "Registry realm";\n${indent}auth_basic_user_file ${htpasswd};\n`,
+  );
+}
+
+/** Splits the rendered template into its http-level prelude (upstreams, maps, log format) and the server. */
+function splitTemplate(rendered: string): { prelude: string; server: string } {
+  const at = rendered.search(/^server \{$/m);
+  if (at < 0) throw new Error('nginx template: no top-level `server {` block');
+  return { prelude: rendered.slice(0, at), server: rendered.slice(at) };
+}
+
+async function distinctPorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let i = 0; i < 50 && ports.size < count; i++) ports.add(await freePort());
+  if (ports.size < count) throw new Error(`no ${count} distinct free ports`);
+  return [...ports];
+}
+
+export async function startVariantNginx(options: VariantNginxOptions): Promise<VariantNginx> {
+  const { dir } = options;
+  await chmod(dir, 0o755);
+  await mkdir(join(dir, 'temp'), { recursive: true });
+  const template = await readFile(NGINX_TEMPLATE, 'utf8');
+  const portList = await distinctPorts(VARIANTS.length);
+  const ports = Object.fromEntries(VARIANTS.map((v, i) => [v, portList[i] ?? 0])) as Record<Variant, number>;
+
+  let prelude = '';
+  const servers: string[] = [];
+  for (const variant of VARIANTS) {
+    const rendered = splitTemplate(
+      renderTemplate(template, {
+        LISTEN: `127.0.0.1:${ports[variant]}`,
+        SERVER_NAME: '127.0.0.1 localhost',
+        TLS_CERT: options.tls.cert,
+        TLS_KEY: options.tls.key,
+        REGISTRY_UPSTREAM: `127.0.0.1:${options.registryPort}`,
+        AUTH_UPSTREAM: `127.0.0.1:${options.authPort}`,
+        ACCESS_LOG: join(dir, `access-${variant}.log`),
+      }),
+    );
+    prelude = rendered.prelude; // the same for every variant: upstreams and maps are defined once
+    servers.push(`# variant: ${variant}\n${variantServer(rendered.server, variant, options.htpasswd)}`);
+  }
+  const site = join(dir, 'variants.conf');
+  await writeFile(site, [prelude, ...servers].join('\n'));
+  const configFile = join(dir, 'nginx.conf');
+  const errorLog = join(dir, 'error.log');
+  await writeFile(configFile, mainConfig(dir, errorLog, site, options.workerProcesses ?? 'auto'));
+
+  const server = startServer(
+    'nginx-variants',
+    'nginx',
+    ['-p', `${dir}/`, '-e', errorLog, '-c', configFile],
+    join(dir, 'nginx.out'),
+  );
+  try {
+    for (const variant of VARIANTS) await waitForPort('127.0.0.1', ports[variant], 10_000, server);
+  } catch (error) {
+    await server.stop();
+    const log = await readFile(errorLog, 'utf8').catch(() => '(no error log)');
+    throw new Error(`nginx (variants) did not start: ${(error as Error).message}\n${log}`, { cause: error });
+  }
+  const urls = Object.fromEntries(VARIANTS.map((v) => [v, `https://127.0.0.1:${ports[v]}`])) as Record<
+    Variant,
+    string
+  >;
+  return { urls, ports, errorLog, stop: () => server.stop() };
+}
