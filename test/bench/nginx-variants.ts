@@ -5,8 +5,8 @@
 // identical, so the only difference measured is the auth step.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NGINX_TEMPLATE, mainConfig, renderTemplate } from '../stack/nginx.ts';
-import { freePort, startServer, waitForPort } from '../stack/process.ts';
+import { NGINX_TEMPLATE, mainConfig, renderTemplate, runNginx } from '../stack/nginx.ts';
+import { freePort } from '../stack/process.ts';
 
 export const VARIANTS = ['none', 'bcrypt', 'sidecar'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -94,19 +94,13 @@ export async function startVariantNginx(options: VariantNginxOptions): Promise<V
   const errorLog = join(dir, 'error.log');
   await writeFile(configFile, mainConfig(dir, errorLog, site, options.workerProcesses ?? 'auto'));
 
-  const server = startServer(
-    'nginx-variants',
-    'nginx',
-    ['-p', `${dir}/`, '-e', errorLog, '-c', configFile],
-    join(dir, 'nginx.out'),
+  const server = await runNginx(
+    'nginx (variants)',
+    dir,
+    configFile,
+    errorLog,
+    VARIANTS.map((v) => ports[v]),
   );
-  try {
-    for (const variant of VARIANTS) await waitForPort('127.0.0.1', ports[variant], 10_000, server);
-  } catch (error) {
-    await server.stop();
-    const log = await readFile(errorLog, 'utf8').catch(() => '(no error log)');
-    throw new Error(`nginx (variants) did not start: ${(error as Error).message}\n${log}`, { cause: error });
-  }
   const urls = Object.fromEntries(VARIANTS.map((v) => [v, `https://127.0.0.1:${ports[v]}`])) as Record<
     Variant,
     string

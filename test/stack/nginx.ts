@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startServer, waitForPort } from './process.ts';
+import type { Server } from './process.ts';
 
 export const NGINX_TEMPLATE = new URL('../../nginx/registry.conf.template', import.meta.url);
 
@@ -89,6 +90,34 @@ export function mainConfig(
   ].join('\n');
 }
 
+/**
+ * Starts nginx in the foreground on `configFile` (paths under `prefix`) and waits until every port in
+ * `ports` listens; on failure it stops nginx and throws with nginx's error log.
+ */
+export async function runNginx(
+  name: string,
+  prefix: string,
+  configFile: string,
+  errorLog: string,
+  ports: readonly number[],
+): Promise<Server> {
+  // -e: errors before the config is read would otherwise go to the compiled-in path.
+  const server = startServer(
+    name,
+    'nginx',
+    ['-p', `${prefix}/`, '-e', errorLog, '-c', configFile],
+    join(prefix, 'nginx.out'),
+  );
+  try {
+    for (const port of ports) await waitForPort('127.0.0.1', port, 10_000, server);
+  } catch (error) {
+    await server.stop();
+    const log = await readFile(errorLog, 'utf8').catch(() => '(no error log)');
+    throw new Error(`${name} did not start: ${(error as Error).message}\n${log}`, { cause: error });
+  }
+  return server;
+}
+
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const prefix = await mkdtemp(join(tmpdir(), 'nginx-'));
   // Run as root, nginx's workers drop to `nobody`: they must reach the temp dirs under prefix (nginx
@@ -112,20 +141,12 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   await writeFile(siteConfig, site);
   await writeFile(configFile, mainConfig(prefix, errorLog, siteConfig, options.workerProcesses ?? 'auto'));
 
-  // -e: errors before the config is read would otherwise go to the compiled-in path.
-  const server = startServer(
-    'nginx',
-    'nginx',
-    ['-p', `${prefix}/`, '-e', errorLog, '-c', configFile],
-    join(prefix, 'nginx.out'),
-  );
+  let server: Server;
   try {
-    await waitForPort('127.0.0.1', port, 10_000, server);
+    server = await runNginx('nginx', prefix, configFile, errorLog, [port]);
   } catch (error) {
-    await server.stop();
-    const log = await readFile(errorLog, 'utf8').catch(() => '(no error log)');
     await rm(prefix, { recursive: true, force: true });
-    throw new Error(`nginx did not start: ${(error as Error).message}\n${log}`, { cause: error });
+    throw error;
   }
 
   return {
