@@ -7,7 +7,7 @@ import type { DecisionRequest } from './decider.ts';
 import { Lockout } from './lockout.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
 
-function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number } = {}) {
+function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number; maxConcurrent?: number } = {}) {
   let now = 0;
   const clock = () => now;
   const directory = new FakeDirectory({
@@ -42,6 +42,7 @@ function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number } =
     ),
     normalizeLogin: (login) => login.replace(/^[^\\]+\\/, ''),
     onLockout: (n) => lockouts.push(n),
+    ...(options.maxConcurrent === undefined ? {} : { maxConcurrentVerifications: options.maxConcurrent }),
   });
   return { decider, directory, lockouts, advance: (s: number) => (now += s * 1000) };
 }
@@ -94,6 +95,19 @@ describe('Decider', () => {
     );
     assert.ok(decisions.every((d) => d.reason === 'granted'));
     assert.equal(directory.calls.verifyPassword, 1);
+  });
+
+  it('keeps at most maxConcurrentVerifications directory checks in flight; the rest wait and are answered', async () => {
+    const { decider, directory } = setup({ maxConcurrent: 3, maxFailures: 1000 });
+    directory.latencyMs = 10;
+    const decisions = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        Promise.resolve(decider.decide(request(basic('alice', `guess-${i}`)))),
+      ),
+    );
+    assert.ok(decisions.every((d) => d.reason === 'invalid_password'));
+    assert.equal(directory.calls.verifyPassword, 20);
+    assert.equal(directory.maxBinding, 3);
   });
 
   it('answers the same wrong password from the negative cache without the directory', async () => {

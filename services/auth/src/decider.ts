@@ -41,14 +41,21 @@ export interface DeciderOptions {
   /** Reduces a login to the form the directory searches for (AD: `DOMAIN\user` → `user`). */
   readonly normalizeLogin?: (login: string) => string;
   readonly onLockout?: (count: number) => void;
+  /**
+   * Directory verifications in flight at once (each opens a connection for the user's bind); more wait
+   * their turn, so a burst of distinct credentials cannot flood the directory with connections.
+   */
+  readonly maxConcurrentVerifications?: number;
 }
 
 export class Decider {
   readonly #o: DeciderOptions;
   readonly #inflight = new Map<string, Promise<Outcome>>();
+  readonly #slots: Slots;
 
   constructor(options: DeciderOptions) {
     this.#o = options;
+    this.#slots = new Slots(options.maxConcurrentVerifications ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -106,7 +113,9 @@ export class Decider {
   #verifyOnce(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
-      pending = this.#verify(key, login, password, lockKeys).finally(() => this.#inflight.delete(key));
+      pending = this.#slots
+        .run(() => this.#verify(key, login, password, lockKeys))
+        .finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     return pending;
@@ -146,6 +155,29 @@ export class Decider {
       }
       if (error instanceof DirectoryUnavailableError) return { unavailable: error };
       throw error;
+    }
+  }
+}
+
+/** A counting semaphore: at most `max` tasks run at once, the rest start in arrival order. */
+class Slots {
+  readonly #max: number;
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next === undefined) this.#running--;
+      else next(); // the slot passes straight to the next task
     }
   }
 }

@@ -38,6 +38,8 @@ export function createService(
     lockout: new Lockout(config.lockout),
     policy: new Policy(rulesFromConfig(config.policy)),
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
+    // User binds each take a connection of their own: a few per pooled search connection.
+    maxConcurrentVerifications: 4 * config.ldap.poolSize,
     onLockout: (count) => {
       metrics.lockouts.inc(count);
     },

@@ -20,6 +20,9 @@ export class FakeDirectory implements Directory {
   available = true;
   /** Delay before each answer, so concurrent requests really overlap. */
   latencyMs = 0;
+  /** Password checks in flight now, and the most there ever were at once. */
+  binding = 0;
+  maxBinding = 0;
 
   constructor(users: Record<string, FakeUser>) {
     this.users = new Map(Object.entries(users));
@@ -37,7 +40,13 @@ export class FakeDirectory implements Directory {
 
   async verifyPassword(user: UserEntry, password: string): Promise<void> {
     this.calls.verifyPassword++;
-    await this.#answer();
+    this.binding++;
+    this.maxBinding = Math.max(this.maxBinding, this.binding);
+    try {
+      await this.#answer();
+    } finally {
+      this.binding--;
+    }
     const entry = this.users.get(user.username);
     if (entry?.password !== password) throw new CredentialsRejectedError('invalid_password');
     if (entry.refusal !== undefined) throw new CredentialsRejectedError(entry.refusal);
