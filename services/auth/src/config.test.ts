@@ -40,7 +40,12 @@ describe('loadConfig', () => {
       maxEntries: 10000,
       staleIfErrorSeconds: 0,
     });
-    assert.deepEqual(c.lockout, { maxFailures: 10, windowSeconds: 300, durationSeconds: 300 });
+    assert.deepEqual(c.lockout, {
+      maxFailures: 10,
+      addressMaxFailures: 10,
+      windowSeconds: 300,
+      durationSeconds: 300,
+    });
     assert.deepEqual(c.trustedProxies, ['loopback']);
     assert.equal(c.logLevel, 'info');
   });

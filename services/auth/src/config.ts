@@ -50,6 +50,7 @@ export interface Config {
   };
   readonly lockout: {
     readonly maxFailures: number;
+    readonly addressMaxFailures: number;
     readonly windowSeconds: number;
     readonly durationSeconds: number;
   };
@@ -213,6 +214,7 @@ function read(r: Reader): Config {
   if (policy.catalogGroups.some((e) => parseGrant(e).pattern !== undefined)) {
     r.problems.push('AUTH_CATALOG_GROUPS: the catalog lists every repository; its groups take no @pattern');
   }
+  const maxFailures = r.int('LOCKOUT_MAX_FAILURES', 10, 0, 1_000_000);
   const trustedProxies = r.list('TRUSTED_PROXIES');
   if (trustedProxies.length === 0) trustedProxies.push('loopback');
   try {
@@ -234,7 +236,8 @@ function read(r: Reader): Config {
       staleIfErrorSeconds: r.int('CACHE_STALE_IF_ERROR_SECONDS', 0, 0, 7 * 86_400),
     },
     lockout: {
-      maxFailures: r.int('LOCKOUT_MAX_FAILURES', 10, 0, 1_000_000),
+      maxFailures,
+      addressMaxFailures: r.int('LOCKOUT_ADDRESS_MAX_FAILURES', maxFailures, 0, 1_000_000),
       windowSeconds: r.int('LOCKOUT_WINDOW_SECONDS', 300, 1, 86_400),
       durationSeconds: r.int('LOCKOUT_DURATION_SECONDS', 300, 1, 86_400),
     },

@@ -52,6 +52,25 @@ describe('Lockout', () => {
     assert.equal(l.isLocked([Lockout.addressKey('192.0.2.1')]), true);
   });
 
+  it('LOCKOUT_ADDRESS_MAX_FAILURES sets the address threshold apart (many users behind one NAT)', () => {
+    let now = 0;
+    const l = new Lockout({
+      maxFailures: 2,
+      addressMaxFailures: 5,
+      windowSeconds: 60,
+      durationSeconds: 120,
+      now: () => now,
+    });
+    const nat = Lockout.addressKey('198.51.100.1');
+    for (const u of ['a', 'b', 'c', 'd']) l.recordFailure([Lockout.userKey(u), nat]);
+    assert.equal(l.isLocked([nat]), false, 'four failures from the address: under its own threshold');
+    l.recordFailure([Lockout.userKey('a'), nat]);
+    assert.equal(l.isLocked([Lockout.userKey('a')]), true, 'a failed twice: the user threshold applies');
+    assert.equal(l.isLocked([nat]), true, 'the fifth failure from the address locks it');
+    now += 121_000;
+    assert.equal(l.isLocked([nat]), false);
+  });
+
   it('is off with LOCKOUT_MAX_FAILURES=0', () => {
     const { l } = lockout(0);
     for (let i = 0; i < 50; i++) l.recordFailure(alice);

@@ -12,21 +12,27 @@ interface Counter {
 
 export interface LockoutOptions {
   readonly maxFailures: number;
+  /** Per client address; defaults to maxFailures. Raise it where many users share one address (NAT, CI). */
+  readonly addressMaxFailures?: number;
   readonly windowSeconds: number;
   readonly durationSeconds: number;
   readonly maxKeys?: number;
   readonly now?: () => number;
 }
 
+const ADDRESS = 'addr:';
+
 export class Lockout {
   readonly #counters: LRUCache<string, Counter>;
   readonly #max: number;
+  readonly #addressMax: number;
   readonly #windowMs: number;
   readonly #durationMs: number;
   readonly #now: () => number;
 
   constructor(options: LockoutOptions) {
     this.#max = options.maxFailures;
+    this.#addressMax = options.addressMaxFailures ?? options.maxFailures;
     this.#windowMs = options.windowSeconds * 1000;
     this.#durationMs = options.durationSeconds * 1000;
     this.#now = options.now ?? Date.now;
@@ -39,28 +45,29 @@ export class Lockout {
   }
 
   static addressKey(address: string): string {
-    return `addr:${address}`;
+    return `${ADDRESS}${address}`;
   }
 
   isLocked(keys: readonly string[]): boolean {
-    if (this.#max === 0) return false;
+    if (this.#max === 0 && this.#addressMax === 0) return false;
     const now = this.#now();
     return keys.some((key) => (this.#counters.get(key)?.lockedUntil ?? 0) > now);
   }
 
   /** Returns how many of `keys` this failure locked. */
   recordFailure(keys: readonly string[]): number {
-    if (this.#max === 0) return 0;
     const now = this.#now();
     let locked = 0;
     for (const key of keys) {
+      const max = key.startsWith(ADDRESS) ? this.#addressMax : this.#max;
+      if (max === 0) continue;
       let counter = this.#counters.get(key);
       if (counter === undefined || now - counter.windowStart > this.#windowMs) {
         counter = { failures: 0, windowStart: now, lockedUntil: counter?.lockedUntil ?? 0 };
         this.#counters.set(key, counter);
       }
       counter.failures++;
-      if (counter.failures >= this.#max && counter.lockedUntil <= now) {
+      if (counter.failures >= max && counter.lockedUntil <= now) {
         counter.lockedUntil = now + this.#durationMs;
         counter.failures = 0;
         counter.windowStart = now;
