@@ -125,10 +125,12 @@ export class Decider {
     const { directory, cache, lockout } = this.#o;
     try {
       const user = await directory.findUser(login);
-      if (user.username !== login) {
+      // The key of the canonical name, so `alice`, `alice@example.test` and `EXAMPLE\alice` share one entry.
+      const canonicalKey = user.username === login ? key : cache.key(user.username, password);
+      if (canonicalKey !== key) {
         // Another login form of a user verified recently (`alice` before `alice@example.test`): the search
         // proved it is the same entry, the canonical key proves the same password. No second bind.
-        const canonical = cache.lookup(cache.key(user.username, password));
+        const canonical = cache.lookup(canonicalKey);
         if (canonical?.fresh === true && canonical.verdict.kind === 'verified') {
           cache.store([key], canonical.verdict);
           return { verdict: canonical.verdict };
@@ -140,9 +142,7 @@ export class Decider {
         kind: 'verified',
         identity: { username: user.username, dn: user.dn, groups },
       };
-      // Also under the canonical name, so `alice`, `alice@example.test` and `EXAMPLE\alice` share the entry.
-      const keys = user.username === login ? [key] : [key, cache.key(user.username, password)];
-      cache.store(keys, verdict);
+      cache.store(canonicalKey === key ? [key] : [key, canonicalKey], verdict);
       lockout.recordSuccess(Lockout.userKey(login));
       return { verdict };
     } catch (error) {
