@@ -3,6 +3,8 @@
 // the sidecar (credentials warm in its cache) — measured in interleaved rounds; then the LDAP cost of one
 // cold many-layer push. It reports targets met or missed and fails only when it could not measure.
 // Usage: node test/bench/stack-bench.ts [--seconds 3] [--rounds 3] [--connections 16] [--layers 20]
+// SIDECAR_NODE_OPTIONS is handed to the sidecar as NODE_OPTIONS, e.g. to profile it under this load:
+//   SIDECAR_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -192,7 +194,11 @@ async function main(): Promise<number> {
   undo.push(() => slapd.destroy());
   const registry = await startRegistry();
   undo.push(() => registry.stop());
-  const sidecar = await startSidecar(sidecarEnvFor(slapd), { logDir: dir });
+  const nodeOptions = process.env['SIDECAR_NODE_OPTIONS'];
+  const sidecar = await startSidecar(
+    { ...sidecarEnvFor(slapd), ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
+    { logDir: dir },
+  );
   undo.push(() => sidecar.stop());
   const nginx = await startVariantNginx({
     dir: nginxDir,

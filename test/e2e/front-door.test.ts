@@ -172,6 +172,36 @@ void describe('the front door: nginx in front of the registry and the sidecar', 
     assert.deepEqual(lines.map(user), ['-', 'alice', 'alice', '-', 'bob', '-', '-', '-']);
   });
 
+  void test('nginx reuses its connections to the sidecar instead of opening one per decision', async () => {
+    const port = e2e.stack.ports.sidecar;
+    // A closed TCP connection lingers in TIME-WAIT on the side that closed it, nginx's or the sidecar's.
+    const closed = async (): Promise<number> => {
+      const { stdout } = await run('ss', [
+        '-Htn',
+        'state',
+        'time-wait',
+        `( sport = :${port} or dport = :${port} )`,
+      ]);
+      return stdout.split('\n').filter((line) => line.trim() !== '').length;
+    };
+    const before = await closed();
+    const asks: [Record<string, string>, number][] = [
+      [authAs('alice'), 200],
+      [{ Authorization: basic('alice', WRONG_PASSWORD) }, 401],
+      [{}, 401],
+    ];
+    for (let i = 0; i < 10; i++) {
+      for (const [headers, status] of asks) {
+        assert.equal((await e2e.stack.request('GET', '/v2/', { headers })).status, status);
+      }
+    }
+    // One connection per decision would leave 30 here.
+    assert.ok(
+      (await closed()) - before <= 2,
+      `${(await closed()) - before} connections to the sidecar closed`,
+    );
+  });
+
   void test('no log of the stack holds a password or an Authorization value', async () => {
     await assertNoSecretsInLogs(e2e.stack, [...seededPasswords(), WRONG_PASSWORD]);
   });

@@ -67,6 +67,20 @@ describe('GET /auth, as nginx calls it', () => {
     assert.equal(res.headers.get('www-authenticate'), null);
   });
 
+  it('frames every answer with Content-Length: 0, never chunked, so nginx can reuse the connection', async () => {
+    for (const [headers, status] of [
+      [nginx('GET', '/v2/app/manifests/latest', basic('alice', 'alice-password')), 200],
+      [nginx('GET', '/v2/app/manifests/latest', basic('alice', 'wrong')), 401],
+      [nginx('PUT', '/v2/app/manifests/latest', basic('bob', 'bob-password')), 403],
+    ] as const) {
+      const res = await ask(headers);
+      assert.equal(res.status, status);
+      assert.equal(res.headers.get('content-length'), '0');
+      assert.equal(res.headers.get('transfer-encoding'), null);
+      assert.equal(res.headers.get('connection'), 'keep-alive');
+    }
+  });
+
   it('percent-encodes a non-ASCII username in X-Auth-User', async () => {
     const res = await ask(nginx('GET', '/v2/', basic('jörg', 'jörg-password')));
     assert.equal(res.headers.get('x-auth-user'), 'j%C3%B6rg');
@@ -256,5 +270,33 @@ describe('metrics port', () => {
     assert.match(text, /registry_auth_cache_entries [1-9]/);
     assert.match(text, /registry_auth_rejections_total\{reason="invalid_password"\} [1-9]/);
     assert.match(text, /process_cpu_user_seconds_total/);
+  });
+
+  it('/metrics counts each decision exactly once, however often it is scraped', async () => {
+    const read = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${metricsBase}/metrics`)).text();
+      const value = (series: string) =>
+        Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return {
+        deleteDenied: value('registry_auth_decisions_total{action="delete",result="deny"}'),
+        notGranted: value('registry_auth_rejections_total{reason="not_granted"}'),
+        hits: value('registry_auth_cache_hits_total'),
+        timed: value('registry_auth_decision_duration_seconds_count{source="cache"}'),
+      };
+    };
+    await ask(nginx('GET', '/v2/', basic('bob', 'bob-password'))); // cached before the count starts
+    const before = await read();
+    for (let i = 0; i < 3; i++) {
+      const res = await ask(nginx('DELETE', '/v2/app/manifests/latest', basic('bob', 'bob-password')));
+      assert.equal(res.status, 403);
+    }
+    const after = await read();
+    assert.deepEqual(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)])), {
+      deleteDenied: 3,
+      notGranted: 3,
+      hits: 3,
+      timed: 3,
+    });
+    assert.deepEqual(await read(), after);
   });
 });

@@ -37,7 +37,23 @@ export class AuditLog {
 
   write(level: 'info' | 'error', record: AuditRecord): void {
     if (!(level === 'info' ? this.#info : this.#error)) return;
-    this.#sink.write(`${JSON.stringify({ time: this.#time(), level, msg: 'decision', ...record })}\n`);
+    // Every field named, not spread: a fixed shape that JSON.stringify serialises fastest.
+    const line = JSON.stringify({
+      time: this.#time(),
+      level,
+      msg: 'decision',
+      user: record.user,
+      action: record.action,
+      repository: record.repository,
+      method: record.method,
+      result: record.result,
+      reason: record.reason,
+      source: record.source,
+      duration_ms: record.duration_ms,
+      client_ip: record.client_ip,
+      error: record.error,
+    });
+    this.#sink.write(`${line}\n`);
   }
 
   /** ISO 8601, as the operational log writes it; many decisions share a millisecond under load. */

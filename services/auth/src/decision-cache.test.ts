@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DecisionCache } from './decision-cache.ts';
 import type { Verdict } from './decision-cache.ts';
@@ -27,6 +28,32 @@ describe('DecisionCache', () => {
     assert.notEqual(c.key('alice', 'other'), key);
     assert.match(key, /^[A-Za-z0-9_-]{43}$/);
     assert.ok(!key.includes('alice'));
+  });
+
+  it('is HMAC-SHA256 of the secret over the length-prefixed username and the password (UTF-8)', () => {
+    const secret = randomBytes(32);
+    const { c } = cache({ secret });
+    const expected = (username: string, password: string) => {
+      const name = Buffer.from(username, 'utf8');
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(name.length);
+      return createHmac('sha256', secret)
+        .update(length)
+        .update(name)
+        .update(password, 'utf8')
+        .digest('base64url');
+    };
+    const long = 'p'.repeat(5000);
+    for (const [u, p] of [
+      ['alice', 'alice-password'],
+      ['', ''],
+      ['jürgen', 'pässwörd 🔑'],
+      ['\u{1F600}'.repeat(200), long],
+      ['alice', long],
+      ['alice', 'short'],
+    ] as const) {
+      assert.equal(c.key(u, p), expected(u, p), `${u.length}/${p.length}`);
+    }
   });
 
   it('length-prefixes the username so shifted splits do not collide', () => {
