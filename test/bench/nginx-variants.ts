@@ -1,6 +1,8 @@
-// One nginx process serving the three benchmark variants on three TLS ports, all proxying to the same
+// One nginx process serving the benchmark variants on their own TLS ports, all proxying to the same
 // registry: the reference server block as shipped (auth_request to the sidecar), the same block with
-// `auth_basic` + a bcrypt htpasswd instead, and the same block with no auth at all. Deriving the two
+// `auth_basic` + a bcrypt htpasswd instead, the same block with no auth at all, and the reference block
+// with auth_request pointed at a node:http server that answers 200 to everything (`floor`: what any
+// Node.js auth_request service costs before it checks anything). Deriving the two
 // baselines from the reference template (rather than hand-writing them) keeps TLS, buffering and logging
 // identical, so the only difference measured is the auth step.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { NGINX_TEMPLATE, mainConfig, renderTemplate, runNginx } from '../stack/nginx.ts';
 import { freePort } from '../stack/process.ts';
 
-export const VARIANTS = ['none', 'bcrypt', 'sidecar'] as const;
+export const VARIANTS = ['none', 'bcrypt', 'sidecar', 'floor'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface VariantNginxOptions {
@@ -16,6 +18,8 @@ export interface VariantNginxOptions {
   dir: string;
   registryPort: number;
   authPort: number;
+  /** The `floor` variant's auth_request upstream: a server answering 200 with no body to everything. */
+  floorAuthPort: number;
   tls: { cert: string; key: string };
   /** htpasswd file for the `bcrypt` variant; must be readable by the workers. */
   htpasswd: string;
@@ -31,6 +35,9 @@ export interface VariantNginx {
 }
 
 const AUTH_REQUEST_LINE = /^( *)auth_request \/_auth;\n/m;
+const SIDECAR_UPSTREAM = /^upstream auth_sidecar \{\n[^}]*\}\n/m;
+const SIDECAR_PASS = 'proxy_pass http://auth_sidecar/';
+const FLOOR_PASS = 'proxy_pass http://auth_floor/';
 
 /** The reference server block with its `auth_request` line replaced for `variant`. */
 function variantServer(serverBlock: string, variant: Variant, htpasswd: string): string {
@@ -39,6 +46,10 @@ function variantServer(serverBlock: string, variant: Variant, htpasswd: string):
   const found = serverBlock.match(new RegExp(AUTH_REQUEST_LINE.source, 'gm'));
   if (found?.length !== 1) throw new Error('nginx template: expected exactly one `auth_request /_auth;`');
   if (variant === 'sidecar') return serverBlock;
+  if (variant === 'floor') {
+    if (!serverBlock.includes(SIDECAR_PASS)) throw new Error(`nginx template: no \`${SIDECAR_PASS}\``);
+    return serverBlock.replaceAll(SIDECAR_PASS, FLOOR_PASS);
+  }
   // The `auth_request_set` line stays: it declares $auth_user, which the shared log map reads; without
   // `auth_request` it never runs.
   return serverBlock.replace(AUTH_REQUEST_LINE, (_line, indent: string) =>
@@ -72,6 +83,7 @@ export async function startVariantNginx(options: VariantNginxOptions): Promise<V
   const ports = Object.fromEntries(VARIANTS.map((v, i) => [v, portList[i] ?? 0])) as Record<Variant, number>;
 
   let prelude = '';
+  const floorUpstream: string[] = [];
   const servers: string[] = [];
   for (const variant of VARIANTS) {
     const rendered = splitTemplate(
@@ -81,15 +93,22 @@ export async function startVariantNginx(options: VariantNginxOptions): Promise<V
         TLS_CERT: options.tls.cert,
         TLS_KEY: options.tls.key,
         REGISTRY_UPSTREAM: `127.0.0.1:${options.registryPort}`,
-        AUTH_UPSTREAM: `127.0.0.1:${options.authPort}`,
+        AUTH_UPSTREAM: `127.0.0.1:${variant === 'floor' ? options.floorAuthPort : options.authPort}`,
         ACCESS_LOG: join(dir, `access-${variant}.log`),
       }),
     );
-    prelude = rendered.prelude; // the same for every variant: upstreams and maps are defined once
+    if (variant === 'floor') {
+      // The reference upstream block (keepalive and all) under another name, for the floor server.
+      const upstream = SIDECAR_UPSTREAM.exec(rendered.prelude)?.[0];
+      if (upstream === undefined) throw new Error('nginx template: no `upstream auth_sidecar` block');
+      floorUpstream.push(upstream.replace('upstream auth_sidecar', 'upstream auth_floor'));
+    } else {
+      prelude = rendered.prelude; // the same for these variants: upstreams and maps are defined once
+    }
     servers.push(`# variant: ${variant}\n${variantServer(rendered.server, variant, options.htpasswd)}`);
   }
   const site = join(dir, 'variants.conf');
-  await writeFile(site, [prelude, ...servers].join('\n'));
+  await writeFile(site, [prelude, ...floorUpstream, ...servers].join('\n'));
   const configFile = join(dir, 'nginx.conf');
   const errorLog = join(dir, 'error.log');
   await writeFile(configFile, mainConfig(dir, errorLog, site, options.workerProcesses ?? 'auto'));

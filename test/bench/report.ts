@@ -8,6 +8,7 @@ export const LABELS: Readonly<Record<Variant, string>> = {
   none: 'no auth',
   bcrypt: 'auth_basic bcrypt',
   sidecar: 'sidecar (cached)',
+  floor: 'node:http 200',
 };
 
 /** Targets of issue 3: the sidecar costs ≤ 10 % of throughput and is ≥ 2× nginx's own bcrypt check. */
@@ -65,6 +66,8 @@ export function ratioTable(results: ReadonlyMap<string, EndpointResults>): strin
     'bcrypt / no auth',
     `sidecar / no auth (target ≥ ${TARGETS.sidecarVsNone.toFixed(2)})`,
     `sidecar / bcrypt (target ≥ ${TARGETS.sidecarVsBcrypt.toFixed(1)})`,
+    'node:http 200 / no auth',
+    'sidecar / node:http 200',
   ];
   const rows = [...results].map(([endpoint, r]) => {
     const vsNone = ratio(r.sidecar, r.none);
@@ -74,6 +77,8 @@ export function ratioTable(results: ReadonlyMap<string, EndpointResults>): strin
       ratio(r.bcrypt, r.none).toFixed(2),
       `${vsNone.toFixed(2)} ${verdict(vsNone, TARGETS.sidecarVsNone)}`,
       `${vsBcrypt.toFixed(2)} ${verdict(vsBcrypt, TARGETS.sidecarVsBcrypt)}`,
+      ratio(r.floor, r.none).toFixed(2),
+      ratio(r.sidecar, r.floor).toFixed(2),
     ];
   });
   return table([header, ...rows]);

@@ -1,7 +1,9 @@
-// `npm run bench`: the whole stack measured through nginx over HTTPS on 127.0.0.1. Three nginx variants in
-// one process share one registry — no auth, nginx `auth_basic` with bcrypt, and the reference config with
-// the sidecar (credentials warm in its cache) — measured in interleaved rounds; then the LDAP cost of one
-// cold many-layer push. It reports targets met or missed and fails only when it could not measure.
+// `npm run bench`: the whole stack measured through nginx over HTTPS on 127.0.0.1. Four nginx variants in
+// one process share one registry — no auth, nginx `auth_basic` with bcrypt, the reference config with
+// the sidecar (credentials warm in its cache), and the reference config with auth_request answered by a
+// node:http server that says 200 to everything (the floor of any Node.js auth service on this machine) —
+// measured in interleaved rounds; then the LDAP cost of one cold many-layer push. It reports targets met
+// or missed and fails only when it could not measure.
 // Usage: node test/bench/stack-bench.ts [--seconds 3] [--rounds 3] [--connections 16] [--layers 20]
 // SIDECAR_NODE_OPTIONS is handed to the sidecar as NODE_OPTIONS, e.g. to profile it under this load:
 //   SIDECAR_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCa, issueServerCert, NO_STDIN } from '../stack/certs.ts';
 import { buildOciImage, MEDIA_TYPES } from '../stack/oci-image.ts';
-import { run, stopAll } from '../stack/process.ts';
+import { freePort, run, startServer, stopAll, waitForPort } from '../stack/process.ts';
 import { startRegistry } from '../stack/registry.ts';
 import { basic, startSidecar } from '../stack/sidecar.ts';
 import { createSkopeo } from '../stack/skopeo.ts';
@@ -109,7 +111,7 @@ async function checkVariants(urls: Record<Variant, string>, ca: Buffer): Promise
       await status(`${urls[v]}${MANIFEST}`, 'HEAD', { ...auth, ...ACCEPT }, ca),
       await status(`${urls[v]}/v2/`, 'GET', {}, ca),
     ];
-    const want = [200, 200, 200, v === 'none' ? 200 : 401];
+    const want = [200, 200, 200, v === 'none' || v === 'floor' ? 200 : 401];
     if (got.join() !== want.join()) {
       throw new Error(`${LABELS[v]}: GET /v2/, GET/HEAD manifest, anonymous GET /v2/ answered ${got.join()}`);
     }
@@ -129,6 +131,20 @@ const ENDPOINTS: readonly Endpoint[] = [
   { name: 'HEAD manifest', path: MANIFEST, headers: ACCEPT, tool: abHead },
 ];
 
+/**
+ * The `floor` variant's auth service: node:http on the same Node.js, answering every subrequest 200 with
+ * an empty body (framed as the sidecar frames it, so nginx reuses the connection) and checking nothing.
+ */
+async function startFloor(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const source =
+    "require('node:http').createServer((q, s) => { s.writeHead(200, ['Content-Length', '0']); s.end(); })" +
+    `.listen(${port}, '127.0.0.1')`;
+  const server = startServer('node:http 200', process.execPath, ['-e', source], join(dir, 'floor.log'));
+  await waitForPort('127.0.0.1', port, 10_000, server);
+  return { port, stop: () => server.stop() };
+}
+
 /** The sidecar's own CPU time (prom-client's process_cpu_seconds_total, from process.cpuUsage()). */
 async function cpuSeconds(metricsUrl: string): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -146,7 +162,7 @@ async function measure(
   sidecarCpu: { seconds: number; requests: number };
 }> {
   const results = new Map<string, EndpointResults>(
-    ENDPOINTS.map((e) => [e.name, { none: [], bcrypt: [], sidecar: [] }]),
+    ENDPOINTS.map((e) => [e.name, { none: [], bcrypt: [], sidecar: [], floor: [] }]),
   );
   let invalid = 0;
   const sidecarCpu = { seconds: 0, requests: 0 };
@@ -200,10 +216,13 @@ async function main(): Promise<number> {
     { logDir: dir },
   );
   undo.push(() => sidecar.stop());
+  const floor = await startFloor(dir);
+  undo.push(() => floor.stop());
   const nginx = await startVariantNginx({
     dir: nginxDir,
     registryPort: registry.port,
     authPort: sidecar.port,
+    floorAuthPort: floor.port,
     tls,
     htpasswd,
   });
