@@ -91,7 +91,7 @@ export function createDecisionHandler(
       source: decision.source,
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
-      ...(decision.error === undefined ? {} : { error: decision.error }),
+      error: decision.error,
     });
   };
 

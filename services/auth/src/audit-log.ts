@@ -15,7 +15,7 @@ export interface AuditRecord {
   readonly source: string;
   readonly duration_ms: number;
   readonly client_ip: string;
-  readonly error?: string;
+  readonly error?: string | undefined;
 }
 
 export interface AuditSink {
