@@ -1,6 +1,9 @@
 // Verified credentials, keyed so that neither a username nor a password is ever kept in memory:
 // key = HMAC-SHA256(per-process random secret, length-prefixed username ‖ password).
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { _HMAC } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { _SHA256 } from '@noble/hashes/sha2.js';
 import { LRUCache } from 'lru-cache';
 import type { RejectionReason } from './directory/errors.ts';
 import type { Group } from './policy.ts';
@@ -37,48 +40,41 @@ export interface DecisionCacheOptions {
   readonly secret?: Buffer;
 }
 
-// SHA-256's block size: an HMAC key up to this long is zero-padded to it (RFC 2104).
-const BLOCK = 64;
+type KeyedHmac = _HMAC<_SHA256>;
 
 /**
- * HMAC-SHA256 exactly as RFC 2104 defines it, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), from two one-shot
- * hashes over buffers prepared once. It is on every decision; createHmac() builds a stream object per
- * call and costs 20 % more. The scratch bytes that held the credentials are zeroed after each use.
+ * HMAC-SHA256 (@noble/hashes) keyed once: the hash states after the key's inner and outer pad blocks are
+ * computed at start and copied into one reused instance per call, so a call costs the message's blocks
+ * only. It runs on every decision: cheaper than Node's createHmac() even warm, and far cheaper when the
+ * process runs cold on cores it shares with nginx and the registry (measured through nginx: ~10 µs less
+ * CPU per decision), since nothing crosses into OpenSSL. noble zeroes its buffers after each digest; the
+ * scratch bytes that held the credentials are zeroed here.
  */
 class KeyedHash {
-  #inner: Buffer;
-  readonly #outer = Buffer.alloc(BLOCK + 32);
-  readonly #innerPad = Buffer.alloc(BLOCK, 0x36);
+  readonly #keyed: KeyedHmac;
+  #work: KeyedHmac | undefined;
+  #scratch = Buffer.alloc(256);
+  readonly #out = new Uint8Array(32);
 
-  constructor(secret: Buffer) {
-    if (secret.length > BLOCK) throw new RangeError(`an HMAC secret longer than ${BLOCK} bytes`);
-    this.#outer.fill(0x5c, 0, BLOCK);
-    for (let i = 0; i < secret.length; i++) {
-      this.#innerPad[i] = (this.#innerPad[i] ?? 0) ^ (secret[i] ?? 0);
-      this.#outer[i] = (this.#outer[i] ?? 0) ^ (secret[i] ?? 0);
-    }
-    this.#inner = this.#scratch(256);
+  constructor(secret: Uint8Array) {
+    this.#keyed = new _HMAC<_SHA256>(sha256, secret);
   }
 
   /** Keyed digest of: 4-byte big-endian byte length of `name` ‖ `name` ‖ `rest`, all UTF-8. */
   digest(name: string, rest: string): string {
     // A UTF-16 code unit is at most 3 bytes of UTF-8, so this much room can never truncate a write.
-    const room = BLOCK + 4 + 3 * (name.length + rest.length);
-    if (room > this.#inner.length) this.#inner = this.#scratch(room * 2);
-    const inner = this.#inner;
-    const nameBytes = inner.write(name, BLOCK + 4, 'utf8');
-    inner.writeUInt32BE(nameBytes, BLOCK);
-    const end = BLOCK + 4 + nameBytes + inner.write(rest, BLOCK + 4 + nameBytes, 'utf8');
-    const innerDigest = hash('sha256', inner.subarray(0, end), 'buffer');
-    inner.fill(0, BLOCK, end);
-    innerDigest.copy(this.#outer, BLOCK);
-    return hash('sha256', this.#outer, 'base64url');
-  }
-
-  #scratch(size: number): Buffer {
-    const buffer = Buffer.alloc(size);
-    this.#innerPad.copy(buffer, 0);
-    return buffer;
+    const room = 4 + 3 * (name.length + rest.length);
+    if (room > this.#scratch.length) this.#scratch = Buffer.alloc(room * 2);
+    const scratch = this.#scratch;
+    const nameBytes = scratch.write(name, 4, 'utf8');
+    scratch.writeUInt32BE(nameBytes, 0);
+    const end = 4 + nameBytes + scratch.write(rest, 4 + nameBytes, 'utf8');
+    const work = this.#keyed._cloneInto(this.#work);
+    this.#work = work;
+    work.update(scratch.subarray(0, end));
+    scratch.fill(0, 0, end);
+    work.digestInto(this.#out);
+    return Buffer.from(this.#out.buffer, this.#out.byteOffset, this.#out.length).toString('base64url');
   }
 }
 
