@@ -52,12 +52,13 @@ type KeyedHmac = _HMAC<_SHA256>;
  */
 class KeyedHash {
   readonly #keyed: KeyedHmac;
-  #work: KeyedHmac | undefined;
+  readonly #work: KeyedHmac;
   #scratch = Buffer.alloc(256);
   readonly #out = new Uint8Array(32);
 
   constructor(secret: Uint8Array) {
     this.#keyed = new _HMAC<_SHA256>(sha256, secret);
+    this.#work = this.#keyed.clone();
   }
 
   /** Keyed digest of: 4-byte big-endian byte length of `name` ‖ `name` ‖ `rest`, all UTF-8. */
@@ -70,7 +71,6 @@ class KeyedHash {
     scratch.writeUInt32BE(nameBytes, 0);
     const end = 4 + nameBytes + scratch.write(rest, 4 + nameBytes, 'utf8');
     const work = this.#keyed._cloneInto(this.#work);
-    this.#work = work;
     work.update(scratch.subarray(0, end));
     scratch.fill(0, 0, end);
     work.digestInto(this.#out);

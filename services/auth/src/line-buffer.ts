@@ -33,7 +33,7 @@ export class LineBuffer {
   /** Hands everything gathered so far to the sink. */
   flush(): void {
     if (this.#lines.length === 0) return;
-    const chunk = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
+    const chunk = this.#lines.join('');
     this.#lines = [];
     this.#length = 0;
     this.#sink.write(chunk);

@@ -100,8 +100,7 @@ async function main(): Promise<void> {
     void Promise.all(closed)
       .then(() => directory.close())
       .then(() => {
-        logger.info('stopped');
-        lines.flushSync();
+        logger.info('stopped'); // flushed by the exit handler above
         process.exitCode = 0;
       });
   };
