@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCa, issueServerCert, NO_STDIN } from '../stack/certs.ts';
 import { buildOciImage, MEDIA_TYPES } from '../stack/oci-image.ts';
-import { freePort, run, startServer, stopAll, waitForPort } from '../stack/process.ts';
+import { run, stopAll } from '../stack/process.ts';
+import { startHttp200 } from './http-200.ts';
 import { startRegistry } from '../stack/registry.ts';
 import { basic, startSidecar } from '../stack/sidecar.ts';
 import { createSkopeo } from '../stack/skopeo.ts';
@@ -131,20 +132,6 @@ const ENDPOINTS: readonly Endpoint[] = [
   { name: 'HEAD manifest', path: MANIFEST, headers: ACCEPT, tool: abHead },
 ];
 
-/**
- * The `floor` variant's auth service: node:http on the same Node.js, answering every subrequest 200 with
- * an empty body (framed as the sidecar frames it, so nginx reuses the connection) and checking nothing.
- */
-async function startFloor(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const source =
-    "require('node:http').createServer((q, s) => { s.writeHead(200, ['Content-Length', '0']); s.end(); })" +
-    `.listen(${port}, '127.0.0.1')`;
-  const server = startServer('node:http 200', process.execPath, ['-e', source], join(dir, 'floor.log'));
-  await waitForPort('127.0.0.1', port, 10_000, server);
-  return { port, stop: () => server.stop() };
-}
-
 /** The sidecar's own CPU time (prom-client's process_cpu_seconds_total, from process.cpuUsage()). */
 async function cpuSeconds(metricsUrl: string): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -216,7 +203,7 @@ async function main(): Promise<number> {
     { logDir: dir },
   );
   undo.push(() => sidecar.stop());
-  const floor = await startFloor(dir);
+  const floor = await startHttp200('node:http 200', join(dir, 'floor.log'));
   undo.push(() => floor.stop());
   const nginx = await startVariantNginx({
     dir: nginxDir,

@@ -84,6 +84,15 @@ async function watching<T>(pid: number, nginxPrefix: string, work: () => Promise
   }
 }
 
+/** The transfer was observed, nginx wrote no request-body temp file, and the sidecar's RSS stayed flat. */
+function assertStreamedFlat(watch: Watch, baseline: number): void {
+  assert.ok(watch.samples >= 10, `only ${watch.samples} samples: the transfer was not observed`);
+  assert.deepEqual([...watch.tempFiles], []);
+  const growth = watch.maxRss - baseline;
+  console.log(`${watch.samples} samples, sidecar RSS +${(growth / MIB).toFixed(1)} MiB at most`);
+  assert.ok(growth < MAX_SIDECAR_GROWTH, `sidecar RSS grew by ${(growth / MIB).toFixed(1)} MiB`);
+}
+
 void describe('a 1 GiB layer through nginx', { timeout: 90_000 }, () => {
   let e2e: E2e;
   let teardown: (() => Promise<void>) | undefined;
@@ -113,11 +122,7 @@ void describe('a 1 GiB layer through nginx', { timeout: 90_000 }, () => {
       e2e.skopeo.push(image, ref(), creds('alice'), { timeoutMs: TRANSFER_TIMEOUT_MS }),
     );
     assert.equal(push.code, 0, push.stderr);
-    assert.ok(watch.samples >= 10, `only ${watch.samples} samples: the transfer was not observed`);
-    assert.deepEqual([...watch.tempFiles], []);
-    const growth = watch.maxRss - baseline;
-    console.log(`${watch.samples} samples, sidecar RSS +${(growth / MIB).toFixed(1)} MiB at most`);
-    assert.ok(growth < MAX_SIDECAR_GROWTH, `sidecar RSS grew by ${(growth / MIB).toFixed(1)} MiB`);
+    assertStreamedFlat(watch, baseline);
     const big = image.layers[0]?.digest ?? '';
     assert.ok((await e2e.stack.registry.blobDigests()).includes(big));
   });
@@ -128,11 +133,7 @@ void describe('a 1 GiB layer through nginx', { timeout: 90_000 }, () => {
       e2e.skopeo.pull(ref(), dest, creds('alice'), { timeoutMs: TRANSFER_TIMEOUT_MS }),
     );
     assert.equal(pull.code, 0, pull.stderr);
-    assert.ok(watch.samples >= 10, `only ${watch.samples} samples: the transfer was not observed`);
-    assert.deepEqual([...watch.tempFiles], []);
-    const growth = watch.maxRss - baseline;
-    console.log(`${watch.samples} samples, sidecar RSS +${(growth / MIB).toFixed(1)} MiB at most`);
-    assert.ok(growth < MAX_SIDECAR_GROWTH, `sidecar RSS grew by ${(growth / MIB).toFixed(1)} MiB`);
+    assertStreamedFlat(watch, baseline);
     // readPulledImage re-hashes every blob, the 1 GiB one included.
     const { manifest } = await readPulledImage(dest);
     assert.deepEqual(

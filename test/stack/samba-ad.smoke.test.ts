@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Client, InvalidCredentialsError, StrongAuthRequiredError } from 'ldapts';
-import { SPECIAL_ACCOUNTS, startSambaAd } from './samba-ad.ts';
+import { SPECIAL_ACCOUNTS, bindError, startSambaAd } from './samba-ad.ts';
 import type { SambaAd } from './samba-ad.ts';
 
 // 1.2.840.113556.1.4.1941 = LDAP_MATCHING_RULE_IN_CHAIN: transitive group membership.
@@ -28,19 +28,6 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
       ...(url.startsWith('ldaps:') ? { tlsOptions: { ca } } : {}),
     });
 
-  /** Binds `dn` on a fresh LDAPS connection; resolves to the error (or undefined on success). */
-  async function bindError(dn: string, password: string): Promise<unknown> {
-    const c = client();
-    try {
-      await c.bind(dn, password);
-      return undefined;
-    } catch (error) {
-      return error;
-    } finally {
-      await c.unbind();
-    }
-  }
-
   before(async () => {
     const t0 = Date.now();
     ad = await startSambaAd();
@@ -54,7 +41,7 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
 
   void it('serves LDAPS with a certificate our CA verifies for the namespace IP', async () => {
     assert.match(dc().ldapsUrl, /^ldaps:\/\/10\.213\.\d+\.\d+:636$/);
-    assert.equal(await bindError(dc().serviceDn, dc().servicePassword), undefined);
+    assert.equal(await bindError(dc(), dc().serviceDn, dc().servicePassword), undefined);
     // Without our CA the same connection must fail verification.
     const untrusted = new Client({ url: dc().ldapsUrl, connectTimeout: 3000, timeout: 5000 });
     try {
@@ -82,9 +69,9 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
     } finally {
       await c.unbind();
     }
-    assert.equal(await bindError(dc().users['alice']!.dn, 'Alice-Pass1!'), undefined);
-    assert.equal(await bindError(dc().users['alice']!.upn, 'Alice-Pass1!'), undefined);
-    const wrong = await bindError(dc().users['alice']!.dn, 'Wrong-Pass1!');
+    assert.equal(await bindError(dc(), dc().users['alice']!.dn, 'Alice-Pass1!'), undefined);
+    assert.equal(await bindError(dc(), dc().users['alice']!.upn, 'Alice-Pass1!'), undefined);
+    const wrong = await bindError(dc(), dc().users['alice']!.dn, 'Wrong-Pass1!');
     assert.ok(wrong instanceof InvalidCredentialsError);
     assert.match(wrong.message, /data 52e,/);
   });
@@ -143,7 +130,7 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
   void it('reports each special account state as its AD data code when bound with the right password', async () => {
     for (const [login, code] of Object.entries(SPECIAL_ACCOUNTS)) {
       const user = dc().users[login]!;
-      const error = await bindError(user.dn, user.password);
+      const error = await bindError(dc(), user.dn, user.password);
       console.log(`# ${login}: ${error instanceof Error ? error.message : String(error)}`);
       assert.ok(error instanceof InvalidCredentialsError, `${login}: expected resultCode 49`);
       assert.match(error.message, new RegExp(`data ${code},`), login);
@@ -169,7 +156,7 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
     await dc().stop();
     assert.deepEqual(await dc().netns.pids(), []);
     await dc().start();
-    assert.equal(await bindError(dc().users['carol']!.dn, dc().users['carol']!.password), undefined);
+    assert.equal(await bindError(dc(), dc().users['carol']!.dn, dc().users['carol']!.password), undefined);
     assert.match(await dc().samba(['user', 'show', 'carol']), /sAMAccountName: carol/);
   });
 });

@@ -302,6 +302,24 @@ function seedSpec(): string {
   return JSON.stringify(spec);
 }
 
+/** Binds `name` on a fresh LDAPS connection, verified with the DC's CA; resolves to the error, or undefined on success. */
+export async function bindError(ad: SambaAd, name: string, password: string): Promise<unknown> {
+  const client = new Client({
+    url: ad.ldapsUrl,
+    tlsOptions: { ca: [await readFile(ad.caCert, 'utf8')] },
+    connectTimeout: 3000,
+    timeout: 5000,
+  });
+  try {
+    await client.bind(name, password);
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await client.unbind();
+  }
+}
+
 /** Locks `dn` out the way users do: LOCKOUT_THRESHOLD binds with a wrong password. */
 async function lockOut(url: string, tlsOptions: { ca: string[] }, dn: string): Promise<void> {
   for (let i = 0; i < LOCKOUT_THRESHOLD; i++) {

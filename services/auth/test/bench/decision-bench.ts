@@ -3,7 +3,8 @@
 // hits both alike; the figure is the median of the rounds' ratios.
 // Usage: node test/bench/decision-bench.ts [--seconds 5] [--rounds 5] [--connections 32]
 import { parseArgs } from 'node:util';
-import { startServer, freePort, run, waitForPort } from '../../../../test/stack/process.ts';
+import { run } from '../../../../test/stack/process.ts';
+import { startHttp200 } from '../../../../test/bench/http-200.ts';
 import { basic, decide, startSidecar } from '../../../../test/stack/sidecar.ts';
 import { seed, startSlapd } from '../../../../test/stack/slapd.ts';
 import { openldapEnv } from '../support/openldap-env.ts';
@@ -38,8 +39,8 @@ async function wrk(url: string, headers: Record<string, string>): Promise<WrkRes
 
 /**
  * A run, then the page cache written out: a run of the sidecar leaves ~40 MB of audit log that the
- * kernel would otherwise write back during the next run, slowing whichever comes next (measured: the
- * bare server's rate fell by a third after each sidecar run).
+ * kernel would otherwise write back during the next run, slowing whichever comes next. (It does not
+ * explain every slow round of the bare server on this VM: see README "Benchmarks".)
  */
 async function settled<T>(result: Promise<T>): Promise<T> {
   const value = await result;
@@ -53,18 +54,10 @@ const dir = mkdtempSync(join(tmpdir(), 'decision-bench-'));
 const slapd = await startSlapd();
 // Audit lines go to the log file as in production (stdout); LOG_LEVEL stays at info.
 const sidecar = await startSidecar(openldapEnv(slapd), { logDir: dir });
-const barePort = await freePort();
-const bare = startServer(
-  'bare-http',
-  process.execPath,
-  [
-    '-e',
-    `require('node:http').createServer((q, s) => { s.statusCode = 200; s.end(); }).listen(${barePort}, '127.0.0.1')`,
-  ],
-  join(dir, 'bare.log'),
-);
+let bare: Awaited<ReturnType<typeof startHttp200>> | undefined;
 try {
-  await waitForPort('127.0.0.1', barePort);
+  bare = await startHttp200('bare node:http', join(dir, 'bare.log'));
+  const barePort = bare.port;
   const auth = basic(seed.users.alice.uid, seed.users.alice.password);
   const warm = await decide(sidecar, 'HEAD', `/v2/app/blobs/sha256:${'c'.repeat(64)}`, auth);
   if (warm.status !== 200) throw new Error(`warm-up decision answered ${warm.status}`);
@@ -111,7 +104,7 @@ try {
       `mean in-process decision time from cache: ${((Number(p[1]) / Number(p[2])) * 1e6).toFixed(1)} µs`,
     );
 } finally {
-  await bare.stop();
+  await bare?.stop();
   await sidecar.stop();
   await slapd.destroy();
 }

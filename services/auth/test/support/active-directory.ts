@@ -9,7 +9,7 @@ import type { SambaAd } from '../../../../test/stack/samba-ad.ts';
 import { decide } from '../../../../test/stack/sidecar.ts';
 import type { Sidecar } from '../../../../test/stack/sidecar.ts';
 
-export { sidecarEnvForAd as adEnv } from '../../../../test/stack/samba-ad.ts';
+export { bindError, sidecarEnvForAd as adEnv } from '../../../../test/stack/samba-ad.ts';
 
 const SYSTEM_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8' };
 
@@ -68,19 +68,6 @@ async function client(ad: SambaAd): Promise<Client> {
     connectTimeout: 3000,
     timeout: 5000,
   });
-}
-
-/** Binds as `name` on a fresh LDAPS connection; resolves to the error, or undefined on success. */
-export async function bindError(ad: SambaAd, name: string, password: string): Promise<unknown> {
-  const c = await client(ad);
-  try {
-    await c.bind(name, password);
-    return undefined;
-  } catch (error) {
-    return error;
-  } finally {
-    await c.unbind();
-  }
 }
 
 /** The account's lockout state as the domain administrator reads it. */
