@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   slapd ldap-utils            # OpenLDAP server and clients
-  samba samba-ad-dc krb5-user # Samba 4 Active Directory domain controller
+  samba samba-ad-dc samba-ad-provision krb5-user # Samba 4 AD DC and its schema files (provision)
   iproute2                    # network namespaces for the AD tests
   nginx                       # the reverse proxy in front of the registry
   docker-registry             # the distribution registry

@@ -2,13 +2,13 @@
 // running the reference config, skopeo pushing a many-layer image with its blob-info cache cleared so every
 // blob is really uploaded, and slapd's log read for the binds and searches the push caused.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startNginx } from '../stack/nginx.ts';
-import { buildOciImage } from '../stack/oci-image.ts';
-import { startSidecar } from '../stack/sidecar.ts';
-import type { Skopeo } from '../stack/skopeo.ts';
-import type { Slapd } from '../stack/slapd.ts';
-import { seed } from '../stack/slapd.ts';
-import { sidecarEnvFor } from '../stack/stack.ts';
+import { startNginx } from '@registry-ldap-auth/stack/nginx';
+import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
+import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import type { Skopeo } from '@registry-ldap-auth/stack/skopeo';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
+import { seed } from '@registry-ldap-auth/stack/slapd';
+import { sidecarEnvFor } from '@registry-ldap-auth/stack/stack';
 import { ldapOpsSince, logOffset } from './slapd-ops.ts';
 import type { LdapOps, LdapSearch } from './slapd-ops.ts';
 

@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../stack/process.ts';
+import { run } from '@registry-ldap-auth/stack/process';
 
 export interface LoadOptions {
   connections: number;

@@ -7,8 +7,8 @@
 // identical, so the only difference measured is the auth step.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NGINX_TEMPLATE, mainConfig, renderTemplate, runNginx } from '../stack/nginx.ts';
-import { freePort } from '../stack/process.ts';
+import { NGINX_TEMPLATE, mainConfig, renderTemplate, runNginx } from '@registry-ldap-auth/stack/nginx';
+import { freePort } from '@registry-ldap-auth/stack/process';
 
 export const VARIANTS = ['none', 'bcrypt', 'sidecar', 'floor'] as const;
 export type Variant = (typeof VARIANTS)[number];

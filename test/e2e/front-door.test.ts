@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { run } from '../stack/process.ts';
+import { run } from '@registry-ldap-auth/stack/process';
 import { authAs, basic, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 import { counterDeltas, scrape, seriesKey } from './support/metrics.ts';

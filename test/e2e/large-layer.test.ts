@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { access, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildOciImage } from '../stack/oci-image.ts';
-import type { OciImage } from '../stack/oci-image.ts';
-import { listStorage } from '../stack/registry.ts';
-import { readPulledImage } from '../stack/skopeo.ts';
+import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
+import type { OciImage } from '@registry-ldap-auth/stack/oci-image';
+import { listStorage } from '@registry-ldap-auth/stack/registry';
+import { readPulledImage } from '@registry-ldap-auth/stack/skopeo';
 import { creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MEDIA_TYPES, buildOciImage } from '../stack/oci-image.ts';
-import type { OciImage } from '../stack/oci-image.ts';
+import { MEDIA_TYPES, buildOciImage } from '@registry-ldap-auth/stack/oci-image';
+import type { OciImage } from '@registry-ldap-auth/stack/oci-image';
 import { authAs, creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 import { assertNoSecretsInLogs, seededPasswords } from './support/secrets.ts';

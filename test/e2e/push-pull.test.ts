@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildOciImage } from '../stack/oci-image.ts';
-import type { OciImage } from '../stack/oci-image.ts';
-import { readPulledImage } from '../stack/skopeo.ts';
+import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
+import type { OciImage } from '@registry-ldap-auth/stack/oci-image';
+import { readPulledImage } from '@registry-ldap-auth/stack/skopeo';
 import { creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 import { assertNoSecretsInLogs, seededPasswords } from './support/secrets.ts';

@@ -1,13 +1,13 @@
 // The `activedirectory` preset through the real sidecar process against a real Active Directory: a Samba 4
-// AD DC provisioned for this file in its own network namespace (test/stack/samba-ad.ts). What the DC did is
+// AD DC provisioned for this file in its own network namespace (stack/samba-ad.ts). What the DC did is
 // read from the DC itself (its authentication audit, badPwdCount, lockoutTime), not from the sidecar.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvalidCredentialsError } from 'ldapts';
-import { SPECIAL_ACCOUNTS, startSambaAd } from '../../../test/stack/samba-ad.ts';
-import type { SambaAd } from '../../../test/stack/samba-ad.ts';
-import { basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
-import type { Sidecar } from '../../../test/stack/sidecar.ts';
+import { SPECIAL_ACCOUNTS, startSambaAd } from '@registry-ldap-auth/stack/samba-ad';
+import type { SambaAd } from '@registry-ldap-auth/stack/samba-ad';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import {
   adBinds,
   adEnv,

@@ -3,10 +3,10 @@
 // schema; a real FreeIPA server is not packaged for this platform).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
-import type { Sidecar } from '../../../test/stack/sidecar.ts';
-import { seed, startSlapd } from '../../../test/stack/slapd.ts';
-import type { Slapd } from '../../../test/stack/slapd.ts';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
+import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 
 const accounts = `cn=accounts,${seed.baseDn}`;
 const users = `cn=users,${accounts}`;

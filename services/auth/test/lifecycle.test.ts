@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SIDECAR_MAIN, basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
+import { SIDECAR_MAIN, basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 
 describe('start-up', () => {
   it('exits non-zero before listening, naming every bad variable', () => {

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'ldapts';
-import { basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
-import type { Sidecar } from '../../../test/stack/sidecar.ts';
-import { seed, startSlapd } from '../../../test/stack/slapd.ts';
-import type { Slapd } from '../../../test/stack/slapd.ts';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
+import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
 
 const DIGEST = `sha256:${'b'.repeat(64)}`;

@@ -6,10 +6,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../../test/stack/process.ts';
-import { basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
-import { seed, startSlapd } from '../../../test/stack/slapd.ts';
-import type { Slapd } from '../../../test/stack/slapd.ts';
+import { freePort } from '@registry-ldap-auth/stack/process';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
 
 const { alice, bob } = seed.users;

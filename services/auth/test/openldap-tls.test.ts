@@ -4,10 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createCa } from '../../../test/stack/certs.ts';
-import { basic, decide, startSidecar } from '../../../test/stack/sidecar.ts';
-import { seed, startSlapd } from '../../../test/stack/slapd.ts';
-import type { Slapd } from '../../../test/stack/slapd.ts';
+import { createCa } from '@registry-ldap-auth/stack/certs';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
 
 const { alice } = seed.users;

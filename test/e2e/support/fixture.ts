@@ -3,12 +3,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stopAll } from '../../stack/process.ts';
-import { createSkopeo } from '../../stack/skopeo.ts';
-import type { Credentials, Skopeo } from '../../stack/skopeo.ts';
-import { seed } from '../../stack/slapd.ts';
-import { startStack } from '../../stack/stack.ts';
-import type { Stack, StackOptions } from '../../stack/stack.ts';
+import { stopAll } from '@registry-ldap-auth/stack/process';
+import { createSkopeo } from '@registry-ldap-auth/stack/skopeo';
+import type { Credentials, Skopeo } from '@registry-ldap-auth/stack/skopeo';
+import { seed } from '@registry-ldap-auth/stack/slapd';
+import { startStack } from '@registry-ldap-auth/stack/stack';
+import type { Stack, StackOptions } from '@registry-ldap-auth/stack/stack';
 
 export interface E2e {
   readonly stack: Stack;

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Stack } from '../../stack/stack.ts';
-import { seed } from '../../stack/slapd.ts';
+import type { Stack } from '@registry-ldap-auth/stack/stack';
+import { seed } from '@registry-ldap-auth/stack/slapd';
 import { basic } from './fixture.ts';
 
 // The sidecar writes its log in batches at least every 100 ms: wait for the last one.

@@ -3,10 +3,10 @@
 // hits both alike; the figure is the median of the rounds' ratios.
 // Usage: node test/bench/decision-bench.ts [--seconds 5] [--rounds 5] [--connections 32]
 import { parseArgs } from 'node:util';
-import { run } from '../../../../test/stack/process.ts';
-import { startHttp200 } from '../../../../test/bench/http-200.ts';
-import { basic, decide, startSidecar } from '../../../../test/stack/sidecar.ts';
-import { seed, startSlapd } from '../../../../test/stack/slapd.ts';
+import { run } from '@registry-ldap-auth/stack/process';
+import { startHttp200 } from '@registry-ldap-auth/stack/http-200';
+import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from '../support/openldap-env.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,15 +1,15 @@
-// Helpers for the tests against a real Active Directory (test/stack/samba-ad.ts): the sidecar's environment
+// Helpers for the tests against a real Active Directory (stack/samba-ad.ts): the sidecar's environment
 // for the seeded domain, and ways to see what the DC itself saw, so that "no further bind" and "the account
 // is not locked" are facts read from AD rather than from the sidecar under test.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ldapts';
-import type { SambaAd } from '../../../../test/stack/samba-ad.ts';
-import { decide } from '../../../../test/stack/sidecar.ts';
-import type { Sidecar } from '../../../../test/stack/sidecar.ts';
+import type { SambaAd } from '@registry-ldap-auth/stack/samba-ad';
+import { decide } from '@registry-ldap-auth/stack/sidecar';
+import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 
-export { bindError, sidecarEnvForAd as adEnv } from '../../../../test/stack/samba-ad.ts';
+export { bindError, sidecarEnvForAd as adEnv } from '@registry-ldap-auth/stack/samba-ad';
 
 const SYSTEM_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8' };
 

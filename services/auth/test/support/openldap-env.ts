@@ -1,7 +1,7 @@
 // The sidecar's environment for the seeded test slapd: the stack's own, with short timeouts for the
 // outage tests.
-import type { Slapd } from '../../../../test/stack/slapd.ts';
-import { sidecarEnvFor } from '../../../../test/stack/stack.ts';
+import type { Slapd } from '@registry-ldap-auth/stack/slapd';
+import { sidecarEnvFor } from '@registry-ldap-auth/stack/stack';
 
 export function openldapEnv(slapd: Slapd, overrides: Record<string, string> = {}): Record<string, string> {
   return {

@@ -78,7 +78,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** The sidecar's configuration for the seeded directory (test/stack/seed/openldap.ldif). */
+/** The sidecar's configuration for the seeded directory (stack/seed/openldap.ldif). */
 export function sidecarEnvFor(slapd: Slapd): Record<string, string> {
   return {
     LDAP_URL: slapd.url,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 
-export const NGINX_TEMPLATE = new URL('../../nginx/registry.conf.template', import.meta.url);
+export const NGINX_TEMPLATE = new URL('../nginx/registry.conf.template', import.meta.url);
 
 /** The placeholders of the template; the official nginx image fills the same names from its environment. */
 export interface TemplateValues {
@@ -68,7 +68,7 @@ export function mainConfig(
 ): string {
   const temp = (name: string) => join(prefix, 'temp', name);
   return [
-    '# Written by test/stack for one run.',
+    '# Written by the stack for one run.',
     'daemon off;',
     `worker_processes ${workers};`,
     `pid ${join(prefix, 'nginx.pid')};`,

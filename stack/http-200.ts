@@ -1,7 +1,7 @@
 // A node:http server on this Node.js that answers every request 200 with an empty body and does nothing
 // else: the baseline of the sidecar-alone bench, and the `floor` auth service of the stack bench. The body
 // is framed as the sidecar frames its answers (Content-Length: 0), so nginx reuses its connections.
-import { freePort, startServer, waitForPort } from '../stack/process.ts';
+import { freePort, startServer, waitForPort } from './process.ts';
 
 export async function startHttp200(
   name: string,

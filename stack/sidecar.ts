@@ -3,11 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 
-export const SIDECAR_MAIN = resolve(import.meta.dirname, '../../services/auth/dist/main.js');
+// By package name, not by path. The stack does not declare the dependency: the sidecar's tests depend on
+// the stack, and a declared edge back would make a cycle in the workspace graph (turbo.json orders the build).
+export const SIDECAR_MAIN = fileURLToPath(import.meta.resolve('@registry-ldap-auth/auth'));
 
 export interface Sidecar {
   readonly url: string;

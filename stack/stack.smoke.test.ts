@@ -20,7 +20,7 @@ import type { Registry } from './registry.ts';
 import { createSkopeo, readPulledImage } from './skopeo.ts';
 import type { Skopeo } from './skopeo.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = { username: 'alice', password: 'alice-password' };
 const CHALLENGE = 'Basic realm="Registry realm", charset="UTF-8"';
 

@@ -8,7 +8,7 @@ import { seed } from './slapd.ts';
 import { startStack } from './stack.ts';
 import type { Stack } from './stack.ts';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const REPO_ROOT = resolve(import.meta.dirname, '..');
 const STATE_DIR = join(REPO_ROOT, '.stack');
 const PORT = 5043;
 const HOST = `localhost:${PORT}`;
