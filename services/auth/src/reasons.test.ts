@@ -20,6 +20,25 @@ describe('REASONS: the one table of statuses', () => {
     );
   });
 
+  it('pins the status of every job-token reason: an unreachable issuer is never a 401', () => {
+    const pinned = {
+      untrusted_issuer: 401,
+      token_invalid: 401,
+      token_unsigned: 401,
+      token_algorithm_not_allowed: 401,
+      token_unknown_key: 401,
+      token_expired: 401,
+      token_not_yet_valid: 401,
+      token_lifetime_too_long: 401,
+      token_wrong_audience: 401,
+      no_matching_rule: 403,
+      issuer_unavailable: 503,
+    } as const;
+    for (const [reason, status] of Object.entries(pinned)) {
+      assert.equal(REASONS[reason as keyof typeof pinned].status, status, reason);
+    }
+  });
+
   it('challenges only 401s, and a directory outage is never a 401', () => {
     assert.equal(isChallenge('invalid_password'), true);
     assert.equal(isChallenge('locked_out'), true);

@@ -10,6 +10,7 @@ import type { Directory, DirectoryObserver } from './directory/directory.ts';
 import { LdapDirectory } from './directory/ldap-directory.ts';
 import { normalizeLogin } from './directory/presets.ts';
 import { Lockout } from './lockout.ts';
+import { TokenAuthenticator } from './oidc/token-authenticator.ts';
 import type { Loggers } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,6 +33,17 @@ export function createService(
   const cache = new DecisionCache(config.cache);
   const metrics = createMetrics(() => cache.size);
   const directory = makeDirectory(metrics);
+  const { oidc } = config;
+  const tokens =
+    oidc === undefined
+      ? undefined
+      : new TokenAuthenticator(oidc, {
+          key: (token) => cache.key(oidc.username, token),
+          maxEntries: config.cache.maxEntries,
+          registry: metrics.registry,
+          logger: loggers.logger,
+        });
+  void tokens?.prefetch(); // so the first job does not wait for the keys; failures are logged
   const decider = new Decider({
     directory,
     cache,
@@ -40,6 +52,7 @@ export function createService(
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
     // User binds each take a connection of their own: a few per pooled search connection.
     maxConcurrentVerifications: 4 * config.ldap.poolSize,
+    tokens,
     onLockout: (count) => {
       metrics.lockouts.inc(count);
     },
