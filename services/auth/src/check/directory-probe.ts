@@ -3,7 +3,7 @@
 // tested against a real slapd (test/check.test.ts).
 import type { Client, Entry } from 'ldapts';
 import { InvalidDNSyntaxError, NoSuchObjectError, ResultCodeError } from 'ldapts';
-import type { LdapConfig } from '../config.ts';
+import type { LdapConfig } from '../directory/ldap-config.ts';
 import { closeQuietly, openConnection } from '../directory/connection.ts';
 
 export type ServerKind = 'activedirectory' | 'openldap' | '389ds' | 'unknown';
