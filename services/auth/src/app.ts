@@ -92,6 +92,7 @@ export function createDecisionHandler(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
       error: decision.error,
+      detail: decision.detail,
     });
   };
 
@@ -131,6 +132,7 @@ export function createDecisionHandler(
         authorization: req.headers.authorization,
         method: header(req, 'x-original-method'),
         uri: originalUri(req),
+        contentType: header(req, 'content-type'),
         clientIp,
       });
     } catch (error) {
