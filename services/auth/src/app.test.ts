@@ -300,3 +300,33 @@ describe('metrics port', () => {
     assert.deepEqual(await read(), after);
   });
 });
+
+describe('no exception on the answer path ends the process', () => {
+  it('answers 500, logs it and keeps serving when a header cannot be written (a realm Node refuses)', async () => {
+    // loadConfig refuses such a realm at start; this reaches past it to prove the last line holds.
+    const broken = createService(
+      { ...config, realm: 'Régistry\u0001' },
+      createLoggers('info', sink),
+      () => directory,
+    );
+    const server = createServer(broken.authListener).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+      const seen = lines.length;
+      const challenged = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'wrong')) });
+      assert.equal(challenged.status, 500);
+      assert.equal(challenged.headers.get('www-authenticate'), null);
+      const granted = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'alice-password')) });
+      assert.equal(granted.status, 200, 'the same process answers the next request');
+      const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(logged.some((l) => l['msg'] === 'answering a decision failed' && l['level'] === 'error'));
+      assert.ok(
+        logged.some((l) => l['msg'] === 'decision' && l['reason'] === 'internal_error' && l['user'] === 'alice'),
+        'the audit line says internal_error',
+      );
+    } finally {
+      server.close();
+    }
+  });
+});
