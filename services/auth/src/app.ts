@@ -7,7 +7,7 @@ import type { Express, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
-import type { Identity } from './decision-cache.ts';
+import type { Identity } from './directory/directory.ts';
 import type { Directory } from './directory/directory.ts';
 import type { Loggers } from './logger.ts';
 import type { Metrics } from './metrics.ts';

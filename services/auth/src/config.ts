@@ -5,40 +5,16 @@ import { FilterTemplate } from './directory/filter-template.ts';
 import { Reader } from './env-reader.ts';
 import type { Env } from './env-reader.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
-import type { PresetName } from './directory/presets.ts';
 import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
+import type { LdapConfig } from './directory/ldap-config.ts';
+import { LOG_LEVELS } from './logger.ts';
+import type { LogLevel } from './logger.ts';
 
 // RFC 7235 §2.2: the realm is a quoted-string in WWW-Authenticate. Printable ASCII only: Node refuses
 // control characters in a header value and clients decode other bytes (obs-text) each their own way.
 // Without `"` and `\`, the quoted-string needs no escaping.
 const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface LdapConfig {
-  readonly preset: PresetName;
-  readonly urls: readonly string[];
-  readonly startTls: boolean;
-  /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
-  readonly ca: readonly string[] | undefined;
-  readonly tlsInsecure: boolean;
-  readonly bindDn: string | undefined;
-  readonly bindPassword: string | undefined;
-  readonly userBaseDn: string;
-  readonly userFilter: FilterTemplate;
-  readonly usernameAttribute: string;
-  readonly groupBaseDn: string;
-  readonly groupFilter: FilterTemplate;
-  readonly groupNameAttribute: string;
-  readonly nestedGroups: boolean;
-  /** Set when the group filter itself resolves nesting (AD's in-chain rule): no client-side walk. */
-  readonly nestedInFilter: boolean;
-  readonly timeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly poolSize: number;
-}
 
 export interface Config {
   readonly host: string;
