@@ -342,7 +342,9 @@ describe('no exception on the answer path ends the process', () => {
       const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.ok(logged.some((l) => l['msg'] === 'answering a decision failed' && l['level'] === 'error'));
       assert.ok(
-        logged.some((l) => l['msg'] === 'decision' && l['reason'] === 'internal_error' && l['user'] === 'alice'),
+        logged.some(
+          (l) => l['msg'] === 'decision' && l['reason'] === 'internal_error' && l['user'] === 'alice',
+        ),
         'the audit line says internal_error',
       );
     } finally {

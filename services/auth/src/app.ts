@@ -123,7 +123,14 @@ export function createDecisionHandler(
       // is stated because the head is stored before end(): without it Node would frame the empty body as
       // chunked, and nginx keeps an upstream connection for reuse after a header-only subrequest only
       // when the answer says Content-Length: 0 (otherwise one TCP connection per decision).
-      const headers = ['Content-Length', '0', 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
+      const headers = [
+        'Content-Length',
+        '0',
+        'Cache-Control',
+        'no-store',
+        'X-Content-Type-Options',
+        'nosniff',
+      ];
       if (isChallenge(decision.reason)) headers.push('WWW-Authenticate', challenge);
       if (decision.reason === 'granted' && decision.identity !== undefined) {
         const { username, groups } = identityHeaders(decision.identity);

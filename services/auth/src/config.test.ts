@@ -92,7 +92,15 @@ describe('loadConfig', () => {
   });
 
   it('refuses an AUTH_REALM that cannot go into a WWW-Authenticate header as is, and names it', () => {
-    for (const realm of ['Régistry', 'a\u0001b', 'tab\there', 'say "hi"', 'back\\slash', 'x'.repeat(129), '☃']) {
+    for (const realm of [
+      'Régistry',
+      'a\u0001b',
+      'tab\there',
+      'say "hi"',
+      'back\\slash',
+      'x'.repeat(129),
+      '☃',
+    ]) {
       assert.ok(
         problems({ ...minimal, AUTH_REALM: realm }).some((m) => m.startsWith('AUTH_REALM must be')),
         JSON.stringify(realm),

@@ -66,12 +66,18 @@ async function client(port: number): Promise<Client> {
     // A reset from the server is one way to be closed; 'close' follows and is what the tests wait for.
   });
   // Not events.once: it rejects on 'error', and a reset is an expected way to be closed here.
-  const closing = new Promise<string>((resolve) => socket.once('close', () => resolve(data)));
+  const closing = new Promise<string>((resolve) =>
+    socket.once('close', () => {
+      resolve(data);
+    }),
+  );
   const deadline = <T>(p: Promise<T>, what: string): Promise<T> =>
     Promise.race([
       p,
       new Promise<never>((_resolve, reject) =>
-        setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS).unref(),
+        setTimeout(() => {
+          reject(new Error(`${what} within ${DEADLINE_MS} ms`));
+        }, DEADLINE_MS).unref(),
       ),
     ]);
   // A connection past the cap may be reset before 'connect' is even seen; either way it is set up.
@@ -156,7 +162,10 @@ describe('the decision port’s HTTP limits', () => {
     for (let attempt = 0; ; attempt++) {
       const next = await client(port);
       next.socket.write(REQUEST);
-      const answered = await Promise.race([next.answers(1).then(() => true), next.closed().then(() => false)]);
+      const answered = await Promise.race([
+        next.answers(1).then(() => true),
+        next.closed().then(() => false),
+      ]);
       if (answered) break;
       assert.ok(attempt < 50, 'a connection is accepted again after one of the five closed');
     }
