@@ -28,6 +28,8 @@ export interface Sidecar {
   logText(): Promise<string>;
   /** Resolves once every line the sidecar has logged so far is in logFile (it writes in batches). */
   flushed(): Promise<void>;
+  /** Takes logFile off the log check, for an owner about to delete it (its logDir). */
+  forgetLog(): void;
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export async function startSidecar(
       `log line ${marker}`,
     );
   };
-  watchLog(logFile, { flush: flushed }); // kept after stop(): the log outlives the process
+  const forgetLog = watchLog(logFile, { flush: flushed }); // kept after stop(): the log outlives the process
   const logText = async (): Promise<string> => {
     await flushed();
     const text = await readFile(logFile, 'utf8');
@@ -82,6 +84,7 @@ export async function startSidecar(
     server,
     logText,
     flushed,
+    forgetLog,
     async logLines() {
       return (await logText())
         .split('\n')
