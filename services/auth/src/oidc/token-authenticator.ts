@@ -4,10 +4,10 @@
 import { LRUCache } from 'lru-cache';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Decision } from '../decider.ts';
-import type { Identity } from '../decision-cache.ts';
+import type { Identity } from '../directory/directory.ts';
 import type { Logger } from '../logger.ts';
 import { REASONS } from '../reasons.ts';
+import type { Reason } from '../reasons.ts';
 import type { Access } from '../registry-scope.ts';
 import { IssuerRules } from './claim-rules.ts';
 import type { RuleMatch } from './claim-rules.ts';
@@ -22,7 +22,20 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-export type TokenDecision = Pick<Decision, 'reason' | 'source' | 'login' | 'identity' | 'error'>;
+/** The decider's Decision, less what it knows itself (the scope); `login` is the subject when known. */
+export interface TokenDecision {
+  readonly reason: Reason;
+  /** `token`: verified for this request; `cache`: verified before. */
+  readonly source: 'cache' | 'token';
+  readonly login?: string;
+  readonly identity?: Identity;
+  readonly error?: string;
+}
+
+interface TokenContext {
+  readonly login: string;
+  readonly access: readonly Access[];
+}
 
 export interface TokenAuthenticatorOptions {
   /** A keyed hash of the token (the decision cache's HMAC): the cache never holds a token. */
@@ -121,13 +134,13 @@ function conclude(entry: Entry, access: readonly Access[], source: TokenDecision
  * addresses and one username), but every token refused as unauthenticated counts against the client
  * address, as a wrong password does.
  */
-export function decideToken(
+export function decideToken<C extends TokenContext>(
   tokens: TokenAuthenticator,
   token: string,
-  context: { readonly login: string; readonly access: readonly Access[] },
+  context: C,
   onRefused: () => void,
-): Decision | Promise<Decision> {
-  const settle = (d: TokenDecision): Decision => {
+): (C & TokenDecision) | Promise<C & TokenDecision> {
+  const settle = (d: TokenDecision): C & TokenDecision => {
     if (REASONS[d.reason].status === 401) onRefused();
     return { ...context, ...d };
   };
