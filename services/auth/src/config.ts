@@ -18,9 +18,13 @@ export interface LdapConfig {
   readonly startTls: boolean;
   /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
   readonly ca: readonly string[] | undefined;
+  /** LDAP_CA_FILE, re-read when the server's certificate stops verifying and on SIGHUP. */
+  readonly caFile: string | undefined;
   readonly tlsInsecure: boolean;
   readonly bindDn: string | undefined;
   readonly bindPassword: string | undefined;
+  /** LDAP_BIND_PASSWORD_FILE, re-read when the directory rejects the service bind and on SIGHUP. */
+  readonly bindPasswordFile: string | undefined;
   readonly userBaseDn: string;
   readonly userFilter: FilterTemplate;
   readonly usernameAttribute: string;
@@ -41,6 +45,8 @@ export interface Config {
   readonly metricsHost: string;
   readonly metricsPort: number;
   readonly realm: string;
+  /** The most a decision may wait for the directory (DECISION_TIMEOUT_MS): then 503, or a stale entry. */
+  readonly decisionTimeoutMs: number;
   readonly ldap: LdapConfig;
   readonly cache: {
     readonly ttlSeconds: number;
@@ -68,12 +74,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** The PEM certificates in a bundle, in order. */
+export function pemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
 function readCa(r: Reader): string[] | undefined {
   const file = r.raw('LDAP_CA_FILE');
   if (file === undefined) return undefined;
   try {
-    const pem = readFileSync(file, 'utf8');
-    const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const certs = pemCertificates(readFileSync(file, 'utf8'));
     if (certs.length === 0) r.problems.push(`LDAP_CA_FILE: ${file} holds no PEM certificate`);
     return certs;
   } catch (error) {
@@ -143,9 +153,11 @@ function readLdap(r: Reader): LdapConfig {
     urls,
     startTls,
     ca: readCa(r),
+    caFile: r.raw('LDAP_CA_FILE'),
     tlsInsecure,
     bindDn,
     bindPassword,
+    bindPasswordFile: r.raw('LDAP_BIND_PASSWORD_FILE'),
     userBaseDn,
     userFilter: userFilter ?? FilterTemplate.parse(defaults.userFilter, ['username']),
     usernameAttribute: attribute('LDAP_USERNAME_ATTRIBUTE', defaults.usernameAttribute),
@@ -228,6 +240,8 @@ function read(r: Reader): Config {
     metricsHost: r.string('METRICS_HOST', '0.0.0.0'),
     metricsPort: r.int('METRICS_PORT', 9090, 0, 65535),
     realm: r.string('AUTH_REALM', 'Registry realm'),
+    // nginx's /_auth location waits 30 s (proxy_read_timeout): answer well before it gives up.
+    decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 10_000, 100, 600_000),
     ldap,
     cache: {
       ttlSeconds: r.int('CACHE_TTL_SECONDS', 300, 0, 86_400),
