@@ -7,12 +7,13 @@ import type { Express, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
-import type { Identity } from './decision-cache.ts';
+import type { Identity } from './directory/directory.ts';
 import type { Directory } from './directory/directory.ts';
 import type { Loggers } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { REASONS, isChallenge } from './reasons.ts';
-import { createAddressResolver } from './client-address.ts';
+import { createAddressResolver, createPeerTrust } from './client-address.ts';
+import { createOriginalRequestReader } from './original-request.ts';
 import { withDeadline } from './directory/connection.ts';
 import { DirectoryUnavailableError, asUnavailable } from './directory/errors.ts';
 
@@ -46,23 +47,6 @@ function identityHeaders(identity: Identity): { username: string; groups: string
   return encoded;
 }
 
-/** The raw path and query: X-Original-URI as nginx sends it, or the path of ingress-nginx's X-Original-URL. */
-export function originalUri(req: IncomingMessage): string | undefined {
-  const uri = req.headers['x-original-uri'];
-  if (typeof uri === 'string') return uri;
-  const url = req.headers['x-original-url'];
-  if (typeof url !== 'string') return undefined;
-  if (url.startsWith('/')) return url;
-  // Not `new URL()`: it would resolve dot segments and re-encode, and we authorize the raw path.
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(url);
-  return match === null ? undefined : match[1] || '/';
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
  * The decision endpoint as a plain node:http listener. It is the hot path (every registry request,
  * answered from the cache in microseconds), so it does not go through Express's router and helmet's
@@ -74,11 +58,12 @@ export function createDecisionHandler(
   const { config, decider, metrics } = deps;
   const { logger, audit: auditLog } = deps.loggers;
   const clientAddress = createAddressResolver(config.trustedProxies);
+  const originalRequest = createOriginalRequestReader(createPeerTrust(config.trustedProxies));
   const challenge = `Basic realm="${config.realm}", charset="UTF-8"`;
   const count = labelled(metrics);
   const send = batchedEnd();
 
-  const audit = (req: IncomingMessage, decision: Decision, seconds: number, clientIp: string): void => {
+  const audit = (method: string | undefined, decision: Decision, seconds: number, clientIp: string): void => {
     const { result } = REASONS[decision.reason];
     const [primary] = decision.access ?? [];
     const action = primary?.action ?? 'none';
@@ -87,7 +72,7 @@ export function createDecisionHandler(
       user: decision.identity?.username ?? decision.login?.slice(0, 256),
       action,
       repository: primary?.repository,
-      method: header(req, 'x-original-method'),
+      method,
       result,
       reason: decision.reason,
       source: decision.source,
@@ -98,7 +83,7 @@ export function createDecisionHandler(
   };
 
   const respond = (
-    req: IncomingMessage,
+    method: string | undefined,
     res: ServerResponse,
     decision: Decision,
     start: number,
@@ -116,7 +101,7 @@ export function createDecisionHandler(
     }
     res.writeHead(REASONS[decision.reason].status, headers);
     send(res);
-    audit(req, decision, (performance.now() - start) / 1000, clientIp);
+    audit(method, decision, (performance.now() - start) / 1000, clientIp);
   };
 
   const failed = (error: unknown): Decision => {
@@ -127,25 +112,26 @@ export function createDecisionHandler(
   return (req, res) => {
     const start = performance.now();
     const clientIp = clientAddress(req);
+    const { method, uri } = originalRequest(req);
     let decision: Decision | Promise<Decision>;
     try {
       decision = decider.decide({
         authorization: req.headers.authorization,
-        method: header(req, 'x-original-method'),
-        uri: originalUri(req),
+        method,
+        uri,
         clientIp,
       });
     } catch (error) {
       decision = failed(error);
     }
     if (!(decision instanceof Promise)) {
-      respond(req, res, decision, start, clientIp);
+      respond(method, res, decision, start, clientIp);
       return;
     }
     decision
       .catch((error: unknown) => failed(error))
       .then((d) => {
-        respond(req, res, d, start, clientIp);
+        respond(method, res, d, start, clientIp);
       })
       .catch((error: unknown) => {
         // respond() threw: the connection is in an unknown state, and nginx reads a reset as 500.

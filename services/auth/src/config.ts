@@ -5,39 +5,12 @@ import { FilterTemplate } from './directory/filter-template.ts';
 import { Reader } from './env-reader.ts';
 import type { Env } from './env-reader.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
-import type { PresetName } from './directory/presets.ts';
 import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface LdapConfig {
-  readonly preset: PresetName;
-  readonly urls: readonly string[];
-  readonly startTls: boolean;
-  /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
-  readonly ca: readonly string[] | undefined;
-  /** LDAP_CA_FILE, re-read when the server's certificate stops verifying and on SIGHUP. */
-  readonly caFile: string | undefined;
-  readonly tlsInsecure: boolean;
-  readonly bindDn: string | undefined;
-  readonly bindPassword: string | undefined;
-  /** LDAP_BIND_PASSWORD_FILE, re-read when the directory rejects the service bind and on SIGHUP. */
-  readonly bindPasswordFile: string | undefined;
-  readonly userBaseDn: string;
-  readonly userFilter: FilterTemplate;
-  readonly usernameAttribute: string;
-  readonly groupBaseDn: string;
-  readonly groupFilter: FilterTemplate;
-  readonly groupNameAttribute: string;
-  readonly nestedGroups: boolean;
-  /** Set when the group filter itself resolves nesting (AD's in-chain rule): no client-side walk. */
-  readonly nestedInFilter: boolean;
-  readonly timeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly poolSize: number;
-}
+import { pemCertificates } from './directory/ldap-config.ts';
+import type { LdapConfig } from './directory/ldap-config.ts';
+import { LOG_LEVELS } from './logger.ts';
+import type { LogLevel } from './logger.ts';
 
 export interface Config {
   readonly host: string;
@@ -72,11 +45,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
-}
-
-/** The PEM certificates in a bundle, in order. */
-export function pemCertificates(pem: string): string[] {
-  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
 function readCa(r: Reader): string[] | undefined {

@@ -5,7 +5,7 @@
 import tls from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { Client } from 'ldapts';
-import type { LdapConfig } from '../config.ts';
+import type { LdapConfig } from './ldap-config.ts';
 import { classifyTransportError, DirectoryUnavailableError } from './errors.ts';
 import type { ServerSet } from './servers.ts';
 

@@ -10,13 +10,13 @@ import {
   ResultCodeError,
   StrongAuthRequiredError,
 } from 'ldapts';
-import type { LdapConfig } from '../config.ts';
-import type { Group } from '../policy.ts';
+import type { LdapConfig } from './ldap-config.ts';
 import { closeQuietly, connectTo, connectionUrl, openConnection, openDeadlineMs } from './connection.ts';
 import type { ConnectionSettings } from './connection.ts';
 import type {
   Directory,
   DirectoryObserver,
+  Group,
   LdapOperation,
   OperationOutcome,
   UserEntry,

@@ -3,8 +3,8 @@
 // service bind or the server certificate stops verifying, and on SIGHUP. A file that cannot be read, or
 // holds no certificate, keeps the previous value: a half-written file never replaces a working one.
 import { readFileSync } from 'node:fs';
-import { pemCertificates } from '../config.ts';
-import type { LdapConfig } from '../config.ts';
+import { pemCertificates } from './ldap-config.ts';
+import type { LdapConfig } from './ldap-config.ts';
 
 export type RotatingSetting = 'LDAP_BIND_PASSWORD_FILE' | 'LDAP_CA_FILE';
 
