@@ -1,10 +1,10 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { pino } from 'pino';
 import type { Server } from 'node:http';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
@@ -59,10 +59,12 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
-  const authServer = createServer(authListener);
-  // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
-  authServer.keepAliveTimeout = 75_000;
-  const metricsServer: Server = createServer(metricsApp);
+  const authServer = createLimitedServer(authListener, {
+    ...DEFAULT_LIMITS,
+    maxConnections: config.maxConnections,
+  });
+  // A scraper and a probe or two: a small cap is plenty.
+  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 });
   await Promise.all([
     listen(authServer, config.port, config.host, 'PORT', 'HOST'),
     listen(metricsServer, config.metricsPort, config.metricsHost, 'METRICS_PORT', 'METRICS_HOST'),
