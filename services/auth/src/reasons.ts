@@ -130,6 +130,12 @@ export const REASONS = {
     result: 'error',
     description: "the token's key is not cached and the issuer's keys cannot be fetched (fail closed)",
   },
+  directory_misconfigured: {
+    status: 503,
+    result: 'error',
+    description:
+      "the directory refuses this service's configuration (service bind rejected, base DN missing, certificate not trusted); the log names the variable",
+  },
   proxy_misconfigured: {
     status: 500,
     result: 'error',

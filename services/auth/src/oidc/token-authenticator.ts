@@ -4,6 +4,8 @@
 import { LRUCache } from 'lru-cache';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { Config } from '../config.ts';
+import type { DecisionCache } from '../decision-cache.ts';
 import type { Identity } from '../directory/directory.ts';
 import type { Logger } from '../logger.ts';
 import { REASONS } from '../reasons.ts';
@@ -120,6 +122,28 @@ export class TokenAuthenticator {
     if (entry.expiresAt > this.#now()) this.#cache.set(key, entry);
     return conclude(entry, access, 'token');
   }
+}
+
+/**
+ * The service's authenticator for OIDC_CONFIG_FILE (undefined without it), keyed by the decision cache's
+ * HMAC, with every issuer's keys being fetched already so the first job does not wait for them.
+ */
+export function startTokenAuthenticator(
+  config: Pick<Config, 'oidc' | 'cache'>,
+  cache: Pick<DecisionCache, 'key'>,
+  registry: Registry,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): TokenAuthenticator | undefined {
+  const { oidc } = config;
+  if (oidc === undefined) return undefined;
+  const tokens = new TokenAuthenticator(oidc, {
+    key: (token) => cache.key(oidc.username, token),
+    maxEntries: config.cache.maxEntries,
+    registry,
+    logger,
+  });
+  void tokens.prefetch(); // a failure is logged and counted; the keys are fetched again on demand
+  return tokens;
 }
 
 function conclude(entry: Entry, access: readonly Access[], source: TokenDecision['source']): TokenDecision {
