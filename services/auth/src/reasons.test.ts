@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { REASONS, isChallenge } from './reasons.ts';
 
 describe('REASONS: the one table of statuses', () => {
-  it('maps each result to the status CONTRACT.md gives it', () => {
+  it('maps each result to the status docs/interface.md gives it', () => {
     const statusOf = { allow: [200], unauthenticated: [401], locked: [401], deny: [403], error: [500, 503] };
     for (const [reason, spec] of Object.entries(REASONS)) {
       assert.ok(statusOf[spec.result].includes(spec.status), `${reason}: ${spec.result} → ${spec.status}`);
