@@ -11,7 +11,9 @@ const stack = await composeUp({
   ...(process.env['PROMETHEUS_PORT'] === undefined
     ? {}
     : { prometheusPort: Number(process.env['PROMETHEUS_PORT']) }),
-  log: (line) => console.error(`compose:up: ${line}`),
+  log: (line) => {
+    console.error(`compose:up: ${line}`);
+  },
 });
 await stack.detach();
 console.log(`Registry: ${stack.url} (project ${stack.project})

@@ -90,7 +90,9 @@ function accepts(path: string): Promise<boolean> {
       socket.destroy();
       resolve(true);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -112,18 +114,18 @@ async function projectContainers(project: string): Promise<string[]> {
  * two seconds, which is what the timers would do, until the returned function is called.
  */
 function runHealthChecks(project: string): () => Promise<void> {
-  let stopped = false;
+  const stop = new AbortController();
   const loop = (async () => {
-    while (!stopped) {
+    while (!stop.signal.aborted) {
       for (const name of await projectContainers(project).catch(() => [])) {
         // A container without a HEALTHCHECK, or one not running yet, fails this: that is fine.
         await podman(['healthcheck', 'run', name], 15_000);
       }
-      await sleep(2000);
+      await sleep(2000, undefined, { signal: stop.signal }).catch(() => undefined); // aborted: the loop ends
     }
   })();
   return async () => {
-    stopped = true;
+    stop.abort();
     await loop;
   };
 }

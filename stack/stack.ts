@@ -26,6 +26,8 @@ export interface StackOptions {
   /** nginx's TLS port on 127.0.0.1 (the demo uses 5043); default a free port. */
   nginxPort?: number;
   nginxWorkers?: number | 'auto';
+  /** Edits nginx's rendered site config (see NginxOptions.editSite). */
+  nginxEditSite?: (site: string) => string;
   /** storage.delete.enabled on the registry (default false, as the registry ships). */
   registryDelete?: boolean;
   /** Keep the registry's images here across runs (the demo); temporary by default. */
@@ -42,7 +44,8 @@ export interface StackReply {
 }
 
 export interface StackRequestOptions {
-  headers?: Record<string, string>;
+  /** An array sends the header once per value, in order. */
+  headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   /** Default 30 s. */
   timeoutMs?: number;
@@ -57,6 +60,8 @@ export interface Stack {
   readonly caCert: string;
   /** True when this run created the CA (first run, or the kept one was about to expire). */
   readonly caCreated: boolean;
+  /** nginx's certificate and key (SANs: localhost, 127.0.0.1), for another front proxy on loopback. */
+  readonly tls: { readonly cert: string; readonly key: string };
   readonly runDir: string;
   /** The sidecar's /metrics, never exposed through nginx. */
   readonly metricsUrl: string;
@@ -211,13 +216,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { ...sidecarEnvFor(slapd), ...options.sidecarEnv },
       { logDir: runDir },
     );
-    undo.push(() => sidecar.stop());
+    undo.push(async () => {
+      await sidecar.stop();
+      sidecar.forgetLog(); // its log lives in runDir, removed last
+    });
     const nginx = await startNginx({
       registryPort: registry.port,
       authPort: sidecar.port,
       tls,
       ...(options.nginxPort === undefined ? {} : { listenPort: options.nginxPort }),
       ...(options.nginxWorkers === undefined ? {} : { workerProcesses: options.nginxWorkers }),
+      ...(options.nginxEditSite === undefined ? {} : { editSite: options.nginxEditSite }),
     });
     undo.push(() => nginx.stop());
 
@@ -230,6 +239,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       host: `127.0.0.1:${nginx.port}`,
       caCert: pki.caCert,
       caCreated: created,
+      tls,
       runDir,
       metricsUrl: `${sidecar.metricsUrl}/metrics`,
       ports: {

@@ -3,7 +3,7 @@
 // the general logger (measured: pino's per-line work cost a quarter of the cached decisions per second). It
 // shares the operational logger's destination and honours LOG_LEVEL. Records are built field by field by the
 // caller, so a password or an Authorization value has no way in.
-import type { Logger } from './logger.ts';
+import type { Logger } from 'pino';
 
 export interface AuditRecord {
   readonly user: string | undefined;
@@ -16,6 +16,8 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** Why a request was refused before any credential check. */
+  readonly detail?: string | undefined;
 }
 
 export interface AuditSink {
@@ -52,6 +54,7 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      detail: record.detail,
     });
     this.#sink.write(`${line}\n`);
   }

@@ -1,4 +1,5 @@
-// The README's configuration table and docs/interface.md name the same variables and metrics as the code.
+// The README's configuration table and docs/interface.md name the same variables and metrics as the code;
+// every package carries the version of the newest CHANGELOG entry.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -29,4 +30,20 @@ describe('configuration names in step', () => {
     const registered = new Set(metricsSource.match(/\bregistry_auth_[a-z_]+/g));
     assert.deepEqual([...documented].sort(), [...registered].sort());
   });
+});
+
+describe('version in step', () => {
+  const read = (path: string): string => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+  const newest = /^## \[(\d+\.\d+\.\d+)\]/m.exec(read('CHANGELOG.md'))?.[1];
+  for (const manifest of [
+    'package.json',
+    'services/auth/package.json',
+    'stack/package.json',
+    'test/package.json',
+  ]) {
+    it(`${manifest} carries the newest CHANGELOG version`, () => {
+      assert.ok(newest, 'CHANGELOG.md has a "## [x.y.z]" heading');
+      assert.equal((JSON.parse(read(manifest)) as { version?: string }).version, newest);
+    });
+  }
 });

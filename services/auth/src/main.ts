@@ -1,10 +1,12 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { pino } from 'pino';
 import type { Server } from 'node:http';
+import { pino } from 'pino';
+import { unknownVariableWarnings } from './check/check.ts';
+import { runCheckCommand } from './check/cli.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
@@ -25,6 +27,8 @@ function configOrExit(): Config {
 }
 
 async function main(): Promise<void> {
+  // Arguments select the configuration check (check/cli.ts); without any, the service runs.
+  if (process.argv.length > 2) process.exit(await runCheckCommand(process.argv.slice(2)));
   const config = configOrExit();
   // Log lines are gathered (up to 4 KiB) and written by one synchronous write(2) per batch: under load one
   // system call per ~15 decisions instead of one each (measured: ~30 % less CPU per decision through
@@ -40,27 +44,36 @@ async function main(): Promise<void> {
   });
   const loggers = createLoggers(config.logLevel, lines);
   const { logger } = loggers;
+  for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   if (config.ldap.tlsInsecure) {
     logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
   }
   const { authListener, metricsApp, directory } = createService(config, loggers);
 
+  // The directory is probed in the background: start-up never waits for it, so the process listens (and
+  // answers 503 with a reason on /readyz) even when the directory is unreachable or stalls.
   const probe = async (): Promise<void> => {
     try {
       await directory.checkHealth();
     } catch (error) {
       logger.warn({ error: (error as Error).message }, 'directory health check failed');
     }
+    await directory.probeServers?.();
   };
-  await probe();
+  void probe();
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
-  const authServer = createServer(authListener).listen(config.port, config.host);
-  // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
-  authServer.keepAliveTimeout = 75_000;
-  const metricsServer: Server = metricsApp.listen(config.metricsPort, config.metricsHost);
-  await Promise.all([once(authServer, 'listening'), once(metricsServer, 'listening')]);
+  const authServer = createLimitedServer(authListener, {
+    ...DEFAULT_LIMITS,
+    maxConnections: config.maxConnections,
+  });
+  // A scraper and a probe or two: a small cap is plenty.
+  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 });
+  await Promise.all([
+    listen(authServer, config.port, config.host, 'PORT', 'HOST'),
+    listen(metricsServer, config.metricsPort, config.metricsHost, 'METRICS_PORT', 'METRICS_HOST'),
+  ]);
   logger.info(
     {
       port: config.port,
@@ -110,6 +123,37 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {
     stop('SIGINT');
   });
+  // Rotation without a restart: LDAP_BIND_PASSWORD_FILE and LDAP_CA_FILE are read again.
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 're-reading LDAP_BIND_PASSWORD_FILE and LDAP_CA_FILE');
+    directory.reload?.();
+  });
+}
+
+/** Listens, or exits 2 naming the variable when the address cannot be used (port in use, no such host). */
+async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  portVar: string,
+  hostVar: string,
+): Promise<void> {
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${port} is already in use: set ${portVar} to a free port`
+        : code === 'EACCES'
+          ? `not allowed to listen on port ${port}: set ${portVar} to a port above 1023`
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+            ? `${host} is not an address of this machine: check ${hostVar}`
+            : `cannot listen on ${host}:${port} (${code}): check ${hostVar} and ${portVar}`;
+    process.stderr.write(`registry-ldap-auth: ${why}\n`);
+    process.exit(2);
+  }
 }
 
 void main().catch((error: unknown) => {

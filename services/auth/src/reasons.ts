@@ -64,17 +64,29 @@ export const REASONS = {
     description:
       'not a registry API request this service authorizes (unknown route, bad repository name, ...)',
   },
+  form_body: {
+    status: 403,
+    result: 'deny',
+    description:
+      'a POST/PUT/PATCH with a form or multipart body: the registry would read parameters (mount, from) from a body this service never sees',
+  },
 
   directory_unavailable: {
     status: 503,
     result: 'error',
     description: 'the directory is unreachable and no valid cached decision exists',
   },
+  directory_misconfigured: {
+    status: 503,
+    result: 'error',
+    description:
+      "the directory refuses this service's configuration (service bind rejected, base DN missing, certificate not trusted); the log names the variable",
+  },
   proxy_misconfigured: {
     status: 500,
     result: 'error',
     description:
-      'the request lacks X-Original-Method / X-Original-URI: the proxy is not configured correctly',
+      'the request lacks X-Original-Method / X-Original-URI (or X-Forwarded-Method / X-Forwarded-Uri from a trusted proxy), or the two pairs disagree: the proxy is not configured correctly',
   },
   internal_error: { status: 500, result: 'error', description: 'unexpected failure inside the service' },
 } as const satisfies Record<string, ReasonSpec>;
