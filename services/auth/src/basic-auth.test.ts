@@ -36,13 +36,13 @@ describe('parseBasicAuth', () => {
     assert.deepEqual(parseBasicAuth('Basic   YWxpY2U6eA=='), { username: 'alice', password: 'x' });
   });
 
-  it('accepts a header of exactly 4096 characters and refuses one more', () => {
+  it('accepts a header of exactly 8192 characters (room for a CI job token) and refuses one more', () => {
     const fill = (length: number) => `Basic ${Buffer.from(`alice:${'x'.repeat(length)}`).toString('base64')}`;
-    let n = 3000;
-    while (fill(n).length < 4096) n++;
+    let n = 6000;
+    while (fill(n).length < 8192) n++;
     const exact =
-      fill(n).length === 4096 ? fill(n) : `${fill(n - 1)}${' '.repeat(4096 - fill(n - 1).length)}`;
-    assert.equal(exact.length, 4096);
+      fill(n).length === 8192 ? fill(n) : `${fill(n - 1)}${' '.repeat(8192 - fill(n - 1).length)}`;
+    assert.equal(exact.length, 8192);
     assert.equal(parseBasicAuth(exact)?.username, 'alice');
     assert.equal(parseBasicAuth(`${exact} `), undefined);
   });
