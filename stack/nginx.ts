@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 export const NGINX_TEMPLATE = new URL('../nginx/registry.conf.template', import.meta.url);
 
@@ -27,6 +28,8 @@ export interface NginxOptions {
   listenPort?: number;
   /** Default `auto` (one per core). */
   workerProcesses?: number | 'auto';
+  /** Changes the rendered site config: for tests of what the sidecar does behind a less careful proxy. */
+  editSite?: (site: string) => string;
 }
 
 export interface Nginx {
@@ -138,7 +141,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     AUTH_UPSTREAM: `127.0.0.1:${options.authPort}`,
     ACCESS_LOG: accessLog,
   });
-  await writeFile(siteConfig, site);
+  await writeFile(siteConfig, options.editSite?.(site) ?? site);
   await writeFile(configFile, mainConfig(prefix, errorLog, siteConfig, options.workerProcesses ?? 'auto'));
 
   let server: Server;
@@ -149,6 +152,12 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     throw error;
   }
 
+  const unwatchAccess = watchLog(accessLog);
+  const unwatchError = watchLog(errorLog, { optional: true });
+  const unwatch = (): void => {
+    unwatchAccess();
+    unwatchError();
+  };
   return {
     url: `https://127.0.0.1:${port}`,
     port,
@@ -163,6 +172,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     },
     async stop() {
       await server.stop();
+      unwatch();
       await rm(prefix, { recursive: true, force: true });
     },
   };

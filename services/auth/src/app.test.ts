@@ -237,6 +237,19 @@ describe('audit log', () => {
     );
   });
 
+  it('reads the forwarded Content-Type: a form-body upload is 403 form_body, and the audit says why', async () => {
+    const res = await ask({
+      ...nginx('POST', '/v2/app/blobs/uploads/', basic('alice', 'alice-password')),
+      'Content-Type': 'multipart/form-data; boundary=x',
+    });
+    assert.equal(res.status, 403);
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      [line['user'], line['method'], line['result'], line['reason'], line['detail']],
+      ['alice', 'POST', 'deny', 'form_body', 'multipart body'],
+    );
+  });
+
   it('never contains a password or an Authorization value', async () => {
     const secrets = ['alice-password', 'S3cr3t-Wr0ng', 'p@ss:with:colons'];
     for (const password of secrets) {
@@ -318,5 +331,37 @@ describe('metrics port', () => {
       timed: 4,
     });
     assert.deepEqual(await read(), after);
+  });
+});
+
+describe('no exception on the answer path ends the process', () => {
+  it('answers 500, logs it and keeps serving when a header cannot be written (a realm Node refuses)', async () => {
+    // loadConfig refuses such a realm at start; this reaches past it to prove the last line holds.
+    const broken = createService(
+      { ...config, realm: 'Régistry\u0001' },
+      createLoggers('info', sink),
+      () => directory,
+    );
+    const server = createServer(broken.authListener).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+      const seen = lines.length;
+      const challenged = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'wrong')) });
+      assert.equal(challenged.status, 500);
+      assert.equal(challenged.headers.get('www-authenticate'), null);
+      const granted = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'alice-password')) });
+      assert.equal(granted.status, 200, 'the same process answers the next request');
+      const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(logged.some((l) => l['msg'] === 'answering a decision failed' && l['level'] === 'error'));
+      assert.ok(
+        logged.some(
+          (l) => l['msg'] === 'decision' && l['reason'] === 'internal_error' && l['user'] === 'alice',
+        ),
+        'the audit line says internal_error',
+      );
+    } finally {
+      server.close();
+    }
   });
 });

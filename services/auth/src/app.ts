@@ -77,7 +77,23 @@ export function createDecisionHandler(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
       error: decision.error,
+      detail: decision.detail,
     });
+  };
+
+  /** 500 when an answer could not be written; a reset when its head already went out (nginx: 500). */
+  const answerFailed = (res: ServerResponse): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    try {
+      res.writeHead(500, ['Content-Length', '0', 'Cache-Control', 'no-store']);
+      send(res);
+    } catch (error) {
+      logger.error({ err: error }, 'answering 500 failed; closing the connection');
+      res.destroy();
+    }
   };
 
   const respond = (
@@ -87,19 +103,44 @@ export function createDecisionHandler(
     start: number,
     clientIp: string,
   ): void => {
-    // One array, handed over once: cheaper than a setHeader() per header on every decision. The length is
-    // stated because the head is stored before end(): without it Node would frame the empty body as
-    // chunked, and nginx keeps an upstream connection for reuse after a header-only subrequest only when
-    // the answer says Content-Length: 0 (otherwise one TCP connection per decision).
-    const headers = ['Content-Length', '0', 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
-    if (isChallenge(decision.reason)) headers.push('WWW-Authenticate', challenge);
-    if (decision.reason === 'granted' && decision.identity !== undefined) {
-      const { username, groups } = identityHeaders(decision.identity);
-      headers.push('X-Auth-User', username, 'X-Auth-Groups', groups);
+    let answered = decision;
+    try {
+      // One array, handed over once: cheaper than a setHeader() per header on every decision. The length
+      // is stated because the head is stored before end(): without it Node would frame the empty body as
+      // chunked, and nginx keeps an upstream connection for reuse after a header-only subrequest only
+      // when the answer says Content-Length: 0 (otherwise one TCP connection per decision).
+      const headers = [
+        'Content-Length',
+        '0',
+        'Cache-Control',
+        'no-store',
+        'X-Content-Type-Options',
+        'nosniff',
+      ];
+      if (isChallenge(decision.reason)) headers.push('WWW-Authenticate', challenge);
+      if (decision.reason === 'granted' && decision.identity !== undefined) {
+        const { username, groups } = identityHeaders(decision.identity);
+        headers.push('X-Auth-User', username, 'X-Auth-Groups', groups);
+      }
+      res.writeHead(REASONS[decision.reason].status, headers);
+      send(res);
+    } catch (error) {
+      // A header Node refuses (ERR_INVALID_CHAR, ...) must cost this answer, never the process.
+      logger.error({ err: error, reason: decision.reason }, 'answering a decision failed');
+      answerFailed(res);
+      answered = {
+        reason: 'internal_error',
+        source: decision.source,
+        ...(decision.login === undefined ? {} : { login: decision.login }),
+        ...(decision.access === undefined ? {} : { access: decision.access }),
+      };
     }
-    res.writeHead(REASONS[decision.reason].status, headers);
-    send(res);
-    audit(method, decision, (performance.now() - start) / 1000, clientIp);
+    try {
+      audit(method, answered, (performance.now() - start) / 1000, clientIp);
+    } catch (error) {
+      // The answer is already on its way; losing its audit line is logged, not turned into a reset.
+      logger.error({ err: error, reason: answered.reason }, 'writing the audit line failed');
+    }
   };
 
   const failed = (error: unknown): Decision => {
@@ -107,7 +148,7 @@ export function createDecisionHandler(
     return { reason: 'internal_error', source: 'none' };
   };
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
     const clientIp = clientAddress(req);
     const { method, uri } = originalRequest(req);
@@ -117,6 +158,7 @@ export function createDecisionHandler(
         authorization: req.headers.authorization,
         method,
         uri,
+        contentType: req.headers['content-type'],
         clientIp,
       });
     } catch (error) {
@@ -132,10 +174,20 @@ export function createDecisionHandler(
         respond(method, res, d, start, clientIp);
       })
       .catch((error: unknown) => {
-        // respond() threw: the connection is in an unknown state, and nginx reads a reset as 500.
         logger.error({ err: error }, 'answering a decision failed');
-        res.destroy();
+        answerFailed(res);
       });
+  };
+
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      // The last line (an audit or metrics failure, an unexpected request shape): a throw here would be
+      // an uncaught exception inside node:http, which ends the process and every decision in flight.
+      logger.error({ err: error }, 'answering a decision failed');
+      answerFailed(res);
+    }
   };
 }
 
@@ -149,7 +201,14 @@ export function createDecisionHandler(
 function batchedEnd(): (res: ServerResponse) => void {
   const pending: ServerResponse[] = [];
   const flush = (): void => {
-    for (const res of pending.splice(0)) res.end();
+    for (const res of pending.splice(0)) {
+      try {
+        res.end();
+      } catch {
+        // Runs outside any request's stack, where a throw would end the process: drop the connection.
+        res.destroy();
+      }
+    }
   };
   return (res) => {
     pending.push(res);

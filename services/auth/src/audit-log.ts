@@ -16,6 +16,8 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** Why a request was refused before any credential check. */
+  readonly detail?: string | undefined;
 }
 
 export interface AuditSink {
@@ -52,6 +54,7 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      detail: record.detail,
     });
     this.#sink.write(`${line}\n`);
   }

@@ -11,11 +11,18 @@ import type { LdapConfig } from './directory/ldap-config.ts';
 import { LOG_LEVELS } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 
+// RFC 7235 §2.2: the realm is a quoted-string in WWW-Authenticate. Printable ASCII only: Node refuses
+// control characters in a header value and clients decode other bytes (obs-text) each their own way.
+// Without `"` and `\`, the quoted-string needs no escaping.
+const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
+
 export interface Config {
   readonly host: string;
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Connections the decision port holds at once. */
+  readonly maxConnections: number;
   readonly realm: string;
   readonly ldap: LdapConfig;
   readonly cache: {
@@ -203,6 +210,7 @@ function read(r: Reader): Config {
     port: r.int('PORT', 8080, 0, 65535),
     metricsHost: r.string('METRICS_HOST', '0.0.0.0'),
     metricsPort: r.int('METRICS_PORT', 9090, 0, 65535),
+    maxConnections: r.int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     realm: r.string('AUTH_REALM', 'Registry realm'),
     ldap,
     cache: {
@@ -221,7 +229,10 @@ function read(r: Reader): Config {
     trustedProxies,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
-  if (/["\\\r\n]/.test(config.realm))
-    r.problems.push('AUTH_REALM must not contain quotes, backslashes or newlines');
+  if (!REALM.test(config.realm))
+    r.problems.push(
+      'AUTH_REALM must be 1 to 128 printable ASCII characters without " or \\ ' +
+        '(it is sent in the WWW-Authenticate header of every 401)',
+    );
   return config;
 }

@@ -1,10 +1,11 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { pino } from 'pino';
-import type { Server } from 'node:http';
+import { unknownVariableWarnings } from './check/check.ts';
+import { runCheckCommand } from './check/cli.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
@@ -25,6 +26,8 @@ function configOrExit(): Config {
 }
 
 async function main(): Promise<void> {
+  // Arguments select the configuration check (check/cli.ts); without any, the service runs.
+  if (process.argv.length > 2) process.exit(await runCheckCommand(process.argv.slice(2)));
   const config = configOrExit();
   // Log lines are gathered (up to 4 KiB) and written by one synchronous write(2) per batch: under load one
   // system call per ~15 decisions instead of one each (measured: ~30 % less CPU per decision through
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
   });
   const loggers = createLoggers(config.logLevel, lines);
   const { logger } = loggers;
+  for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   if (config.ldap.tlsInsecure) {
     logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
   }
@@ -56,10 +60,15 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
-  const authServer = createServer(authListener).listen(config.port, config.host);
-  // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
-  authServer.keepAliveTimeout = 75_000;
-  const metricsServer: Server = metricsApp.listen(config.metricsPort, config.metricsHost);
+  const authServer = createLimitedServer(authListener, {
+    ...DEFAULT_LIMITS,
+    maxConnections: config.maxConnections,
+  }).listen(config.port, config.host);
+  // A scraper and a probe or two: a small cap is plenty.
+  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 }).listen(
+    config.metricsPort,
+    config.metricsHost,
+  );
   await Promise.all([once(authServer, 'listening'), once(metricsServer, 'listening')]);
   logger.info(
     {
