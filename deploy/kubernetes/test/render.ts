@@ -20,11 +20,16 @@ export interface K8sObject {
 }
 
 export async function render(overlay: Overlay): Promise<K8sObject[]> {
-  const { stdout } = await promisify(execFile)(
-    'kubectl',
-    ['kustomize', fileURLToPath(new URL(`../overlays/${overlay}`, import.meta.url))],
-    { maxBuffer: 16 << 20, timeout: 60_000 },
-  );
+  const dir = fileURLToPath(new URL(`../overlays/${overlay}`, import.meta.url));
+  const { stdout } = await promisify(execFile)('kubectl', ['kustomize', dir], {
+    maxBuffer: 16 << 20,
+    timeout: 60_000,
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('kubectl is not installed: these tests render the overlays with `kubectl kustomize`');
+    }
+    throw error;
+  });
   return parseAllDocuments(stdout).map((doc) => {
     if (doc.errors.length > 0)
       throw new Error(`kubectl kustomize printed invalid YAML: ${doc.errors[0]?.message}`);
