@@ -22,8 +22,21 @@ describe('REASONS: the one table of statuses', () => {
     invalid_request: [403, 'deny'],
     form_body: [403, 'deny'],
     directory_unavailable: [503, 'error'],
+    directory_misconfigured: [503, 'error'],
     proxy_misconfigured: [500, 'error'],
     internal_error: [500, 'error'],
+    // CI job tokens (docs/oidc.md): an unreachable issuer is an outage, never a 401.
+    untrusted_issuer: [401, 'unauthenticated'],
+    token_invalid: [401, 'unauthenticated'],
+    token_unsigned: [401, 'unauthenticated'],
+    token_algorithm_not_allowed: [401, 'unauthenticated'],
+    token_unknown_key: [401, 'unauthenticated'],
+    token_expired: [401, 'unauthenticated'],
+    token_not_yet_valid: [401, 'unauthenticated'],
+    token_lifetime_too_long: [401, 'unauthenticated'],
+    token_wrong_audience: [401, 'unauthenticated'],
+    no_matching_rule: [403, 'deny'],
+    issuer_unavailable: [503, 'error'],
   };
 
   it('gives every reason exactly its pinned status and result', () => {
@@ -53,5 +66,6 @@ describe('REASONS: the one table of statuses', () => {
     assert.equal(isChallenge('locked_out'), true);
     assert.equal(isChallenge('not_granted'), false);
     assert.equal(REASONS.directory_unavailable.status, 503);
+    assert.equal(REASONS.directory_misconfigured.status, 503, 'a rejected service bind is not a 401 either');
   });
 });
