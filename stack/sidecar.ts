@@ -8,6 +8,9 @@ import { freePort, startServer, waitFor, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 import { watchLog } from './credentials.ts';
 
+// The one Basic-header helper (credentials.ts), re-exported beside decide() for the sidecar's tests.
+export { basic } from './credentials.ts';
+
 // By package name, not by path. The stack does not declare the dependency: the sidecar's tests depend on
 // the stack, and a declared edge back would make a cycle in the workspace graph (turbo.json orders the build).
 export const SIDECAR_MAIN = fileURLToPath(import.meta.resolve('@registry-ldap-auth/auth'));
@@ -21,6 +24,8 @@ export interface Sidecar {
   readonly port: number;
   readonly metricsPort: number;
   readonly logFile: string;
+  /** The environment it runs with (PATH, its ports, and what the caller passed). */
+  readonly env: Readonly<Record<string, string>>;
   readonly server: Server;
   /** The audit and operational log so far, one parsed JSON object per line. */
   logLines(): Promise<Record<string, unknown>[]>;
@@ -36,21 +41,21 @@ export interface Sidecar {
 /** `env` adds to (and overrides) a minimal environment; the parent's environment is not inherited. */
 export async function startSidecar(
   env: Record<string, string>,
-  options: { logDir?: string } = {},
+  options: { logDir?: string; port?: number; metricsPort?: number } = {},
 ): Promise<Sidecar> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const port = options.port ?? (await freePort());
+  const metricsPort = options.metricsPort ?? (await freePort());
   const dir = options.logDir ?? mkdtempSync(join(tmpdir(), 'sidecar-'));
   const logFile = join(dir, `sidecar-${port}.log`);
-  const server = startServer('sidecar', process.execPath, [SIDECAR_MAIN], logFile, {
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      METRICS_HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      ...env,
-    },
-  });
+  const fullEnv = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
+    ...env,
+  };
+  const server = startServer('sidecar', process.execPath, [SIDECAR_MAIN], logFile, { env: fullEnv });
   await waitForPort('127.0.0.1', port, 20_000, server);
   const url = `http://127.0.0.1:${port}`;
   // The sidecar writes its log in batches (every 100 ms, and on exit). A decision for a marker repository,
@@ -81,6 +86,7 @@ export async function startSidecar(
     port,
     metricsPort,
     logFile,
+    env: fullEnv,
     server,
     logText,
     flushed,
