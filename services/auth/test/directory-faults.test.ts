@@ -34,8 +34,9 @@ after(async () => {
   try {
     await assertNoSecretsInLogs();
   } finally {
-    await Promise.all([remote?.destroy(), local?.destroy()]);
-    await ns?.destroy();
+    // Any of them may be missing if `before` failed half-way.
+    for (const slapd of [remote, local] as (Slapd | undefined)[]) await slapd?.destroy();
+    await (ns as Netns | undefined)?.destroy();
   }
 });
 
