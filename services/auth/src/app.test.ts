@@ -346,6 +346,8 @@ describe('metrics port', () => {
         hits: value('registry_auth_cache_hits_total'),
         misses: value('registry_auth_cache_misses_total'),
         timed: value('registry_auth_decision_duration_seconds_count{source="cache"}'),
+        timedDirectory: value('registry_auth_decision_duration_seconds_count{source="directory"}'),
+        timedNone: value('registry_auth_decision_duration_seconds_count{source="none"}'),
       };
     };
     await ask(nginx('GET', '/v2/', basic('bob', 'bob-password'))); // cached before the count starts
@@ -359,6 +361,8 @@ describe('metrics port', () => {
       const res = await ask(nginx('DELETE', '/v2/app/manifests/latest', basic('gina', 'gina-password')));
       assert.equal(res.status, 403);
     }
+    // Settled without a credential check: timed under source="none".
+    assert.equal((await ask(nginx('GET', '/v2/'))).status, 401);
     const after = await read();
     assert.deepEqual(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)])), {
       deleteDenied: 5,
@@ -366,6 +370,8 @@ describe('metrics port', () => {
       hits: 4,
       misses: 1,
       timed: 4,
+      timedDirectory: 1,
+      timedNone: 1,
     });
     assert.deepEqual(await read(), after);
   });
