@@ -139,6 +139,27 @@ function composeRunner(project: string, socket: string, env: Record<string, stri
     });
 }
 
+/** The sidecar's image as compose builds it (`auth`'s `image:`). */
+export const SIDECAR_IMAGE = 'registry-ldap-auth:dev';
+
+/** Builds the images of `services` (base images first) without starting anything. */
+export async function buildImages(
+  services: readonly Service[],
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
+  log('base images (compose/local/base-images.sh)');
+  await run('bash', [join(COMPOSE_DIR, 'local', 'base-images.sh')], { cwd: REPO_DIR, timeoutMs: 600_000 });
+  const api = await startApiService();
+  try {
+    log(`build: ${services.join(', ')}`);
+    const profile = services.includes('prometheus') ? ['--profile', 'monitoring'] : [];
+    await composeRunner('build', api.socket, {})([...profile, 'build', ...services], 1_200_000);
+  } finally {
+    await api.server.stop();
+    await rm(api.dir, { recursive: true, force: true });
+  }
+}
+
 /** Builds what is needed and starts the stack; resolves once nginx answers /v2/ with the sidecar's 401. */
 export async function composeUp(options: ComposeOptions = {}): Promise<ComposeStack> {
   const project = options.project ?? DEFAULT_PROJECT;
@@ -149,8 +170,8 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   await assertPortFree(port);
   if (monitoring) await assertPortFree(prometheusPort);
 
-  log('base images (compose/local/base-images.sh)');
-  await run('bash', [join(COMPOSE_DIR, 'local', 'base-images.sh')], { cwd: REPO_DIR, timeoutMs: 600_000 });
+  const services: Service[] = [...CORE_SERVICES, ...(monitoring ? (['prometheus'] as const) : [])];
+  await buildImages(services, log);
   log('certificates and secrets (compose/make-certs.sh)');
   await run('bash', [join(COMPOSE_DIR, 'make-certs.sh')], { timeoutMs: 60_000 });
 
@@ -161,7 +182,6 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   });
   const profile = monitoring ? ['--profile', 'monitoring'] : [];
   // Named services: other services of the monitoring profile may use images that cannot be built here.
-  const services = [...CORE_SERVICES, ...(monitoring ? ['prometheus'] : [])];
   let stopHealthChecks: (() => Promise<void>) | undefined;
 
   const stopApi = async (): Promise<void> => {
@@ -187,8 +207,6 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
     sendRequest(new URL(path, url), ca, method, requestOptions);
 
   try {
-    log(`build: ${services.join(', ')}`);
-    await compose([...profile, 'build', ...services], 1_200_000);
     log('up (the directory seeds itself on first start)');
     stopHealthChecks = runHealthChecks(project);
     await compose([...profile, 'up', '-d', ...services], 300_000);
