@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { execute, run, startServer } from './process.ts';
+import { assertPortFree, execute, run, startServer } from './process.ts';
 import type { RunResult, Server } from './process.ts';
-import { assertPortFree, sendRequest } from './stack.ts';
-import type { StackReply, StackRequestOptions } from './stack.ts';
+import { sendRequest } from './https-request.ts';
+import type { StackReply, StackRequestOptions } from './https-request.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const COMPOSE_DIR = join(REPO_DIR, 'compose');
