@@ -134,7 +134,9 @@ function composeRunner(project: string, socket: string, env: Record<string, stri
   return (args: readonly string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> =>
     run('docker-compose', ['-p', project, ...FILES, ...args], {
       cwd: COMPOSE_DIR,
-      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, ...env },
+      // COMPOSE_DOCKER_CLI_BUILD=0: build through the API; the `docker` CLI it would use otherwise is not
+      // on these machines.
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_DOCKER_CLI_BUILD: '0', ...env },
       timeoutMs,
     });
 }
@@ -149,6 +151,9 @@ export async function buildImages(
 ): Promise<void> {
   log('base images (compose/local/base-images.sh)');
   await run('bash', [join(COMPOSE_DIR, 'local', 'base-images.sh')], { cwd: REPO_DIR, timeoutMs: 600_000 });
+  // compose reads the secret files even to build.
+  log('certificates and secrets (compose/make-certs.sh)');
+  await run('bash', [join(COMPOSE_DIR, 'make-certs.sh')], { timeoutMs: 60_000 });
   const api = await startApiService();
   try {
     log(`build: ${services.join(', ')}`);
@@ -172,9 +177,6 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
 
   const services: Service[] = [...CORE_SERVICES, ...(monitoring ? (['prometheus'] as const) : [])];
   await buildImages(services, log);
-  log('certificates and secrets (compose/make-certs.sh)');
-  await run('bash', [join(COMPOSE_DIR, 'make-certs.sh')], { timeoutMs: 60_000 });
-
   const api = await startApiService();
   const compose = composeRunner(project, api.socket, {
     REGISTRY_PORT: String(port),
