@@ -75,6 +75,7 @@ check docker-registry "the distribution registry" docker-registry --version
 check skopeo "skopeo" skopeo --version
 check openssl "openssl" openssl version
 check iproute2 "ip netns" ip netns list
+check iptables "iptables" iptables --version
 check curl "curl" curl --version
 check wrk "wrk" sh -c 'command -v wrk'
 check apache2-utils "ab" ab -V

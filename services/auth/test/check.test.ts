@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { SIDECAR_MAIN } from '@registry-ldap-auth/stack/sidecar';
+import { waitFor } from '@registry-ldap-auth/stack/process';
+import { SIDECAR_MAIN, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
+import { runCheck } from './support/run-check.ts';
 
-const DEADLINE_MS = 30_000;
 let slapd: Slapd;
 
 before(async () => {
@@ -19,26 +20,9 @@ after(async () => {
   await slapd.destroy();
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the check with the seeded directory's environment plus `env`; `stdin` is piped in. */
-async function check(env: Record<string, string>, args: string[] = [], stdin = ''): Promise<Run> {
-  const child = spawn(process.execPath, [SIDECAR_MAIN, '--check', ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...openldapEnv(slapd), ...env },
-    timeout: DEADLINE_MS,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(stdin);
-  const [status] = (await once(child, 'exit')) as [number | null];
-  return { status, stdout, stderr };
-}
+/** The check with the seeded directory's environment plus `env`. */
+const check = (env: Record<string, string>, args: string[] = [], stdin = '') =>
+  runCheck({ ...openldapEnv(slapd), ...env }, args, stdin);
 
 describe('--check', () => {
   it('passes the seeded configuration with exit 0 and resolves every group to its DN', async () => {
@@ -153,6 +137,21 @@ describe('--check --user', () => {
     assert.match(r.stdout, /push +sample\/app: allowed/);
   });
 
+  it('asks for the password on a terminal without echoing it', async () => {
+    // script(1) runs the check on a pseudo-terminal; the password is typed once the prompt is shown.
+    const command = [process.execPath, SIDECAR_MAIN, '--check', '--user', 'bob'].join(' ');
+    const env = { PATH: process.env['PATH'] ?? '', ...openldapEnv(slapd) };
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor(() => out.includes('password for bob: '), 20_000, 'the password prompt');
+    child.stdin.write(`${bob.password}\r`);
+    const [status] = (await once(child, 'exit')) as [number | null];
+    assert.equal(status, 0, out);
+    assert.match(out, /ok +password accepted/);
+    assert.ok(!out.includes(bob.password), 'the typed password is not echoed');
+  });
+
   it('exits 5 on a wrong password', async () => {
     const r = await check({}, ['--user', 'alice'], 'not-alices-password\n');
     assert.equal(r.status, 5);
@@ -173,5 +172,22 @@ describe('--check --user', () => {
     assert.equal(r.status, 64);
     assert.match(r.stderr, /the password is never an argument/);
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('start-up', () => {
+  it('logs a warning naming a misspelt variable and the real one, and runs', async () => {
+    const sidecar = await startSidecar(openldapEnv(slapd, { LDAP_NESTED_GROUP: 'true' }));
+    try {
+      const warnings = (await sidecar.logLines()).filter((l) => l['level'] === 'warn');
+      assert.ok(
+        warnings.some((l) =>
+          /LDAP_NESTED_GROUP is set but not read .*did you mean LDAP_NESTED_GROUPS\?/.test(String(l['msg'])),
+        ),
+        JSON.stringify(warnings),
+      );
+    } finally {
+      await sidecar.stop();
+    }
   });
 });

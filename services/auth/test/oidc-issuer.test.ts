@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import net from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ import { Lockout } from '../src/lockout.ts';
 import { createLoggers } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { TokenAuthenticator } from '../src/oidc/token-authenticator.ts';
+import { TokenVerifier } from '../src/oidc/token-verifier.ts';
 import { Policy, rulesFromConfig } from '../src/policy.ts';
 import { FakeDirectory, basic } from './support/fake-directory.ts';
 
@@ -39,6 +41,8 @@ let gitlab: OidcIssuer;
 let github: OidcIssuer;
 let server: Server;
 let base: string;
+let directory: FakeDirectory;
+let metrics: ReturnType<typeof createMetrics>;
 let offset = 0;
 const now = (): number => Date.now() + offset;
 const lines: string[] = [];
@@ -95,17 +99,17 @@ before(async () => {
   });
   const loggers = createLoggers('info', sink);
   const cache = new DecisionCache({ ...config.cache, now });
-  const metrics = createMetrics(() => cache.size);
+  metrics = createMetrics(() => cache.size);
   const tokens = new TokenAuthenticator(oidc, {
     key: (token) => cache.key(oidc.username, token),
     maxEntries: 100,
-    registry: metrics.registry,
+    metrics,
     logger: loggers.logger,
     now,
     keys: { cooldownMs: COOLDOWN_MS },
   });
   await tokens.prefetch();
-  const directory = new FakeDirectory({
+  directory = new FakeDirectory({
     alice: { password: 'alice-password', groups: ['registry-pushers'] },
   });
   const decider = new Decider({
@@ -228,6 +232,14 @@ describe('GitLab CI id_tokens', () => {
       !lines.some((l) => l.includes(token) || l.includes(token.split('.')[2] ?? '-')),
       'a token was logged',
     );
+  });
+});
+
+describe('the directory', () => {
+  it('is never asked about a token, valid or not', async () => {
+    assert.equal((await push('platform/app', await gitlabMain())).status, 200);
+    assert.equal((await push('platform/app', 'not.a.jwt')).status, 401);
+    assert.deepEqual(directory.calls, { findUser: 0, verifyPassword: 0, resolveGroups: 0, checkHealth: 0 });
   });
 });
 
@@ -390,6 +402,8 @@ describe('keys: rotation and outages', () => {
         [503, 'issuer_unavailable'],
         'within the cooldown: still 503, never 401',
       );
+      const text = await metrics.registry.metrics();
+      assert.match(text, /^registry_auth_oidc_key_fetches_total\{issuer="gitlab",outcome="error"\} 1$/m);
     } finally {
       await gitlab.up();
     }
@@ -430,5 +444,43 @@ describe('lockout', () => {
       200,
       'the username oidc is never locked',
     );
+  });
+});
+
+describe('an issuer that accepts connections and never answers', () => {
+  it('costs one deadline and is issuer_unavailable (503), not a verdict on the token', async () => {
+    const held: net.Socket[] = [];
+    const hole = net.createServer((socket) => held.push(socket.on('error', () => undefined)));
+    hole.listen(0, '127.0.0.1');
+    await once(hole, 'listening');
+    try {
+      const url = `https://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+      const verifier = new TokenVerifier(
+        [
+          {
+            name: 'silent',
+            issuer: url,
+            audiences: [AUDIENCE],
+            ca: undefined,
+            algorithms: ['RS256'],
+            maxTokenLifetimeSeconds: 7200,
+            clockSkewSeconds: 60,
+            subject: '{sub}',
+            rules: [],
+          },
+        ],
+        { keys: { timeoutMs: 300 } },
+      );
+      const token = await gitlab.sign(
+        gitlabJob(url, AUDIENCE, { project: 'platform/app', branch: 'main', protected: true }),
+      );
+      const result = await verifier.verify(token);
+      if (result.ok) assert.fail('verified without keys');
+      assert.equal(result.reason, 'issuer_unavailable');
+      assert.match(result.detail, /no answer within 300 ms/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      hole.close();
+    }
   });
 });
