@@ -16,6 +16,10 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** On denials of a verified user: the groups the decision saw (bounded by the caller). */
+  readonly groups?: readonly string[] | undefined;
+  /** How many more groups the user has than `groups` lists. */
+  readonly groups_omitted?: number | undefined;
 }
 
 export interface AuditSink {
@@ -52,6 +56,8 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      groups: record.groups,
+      groups_omitted: record.groups_omitted,
     });
     this.#sink.write(`${line}\n`);
   }

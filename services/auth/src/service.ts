@@ -14,6 +14,7 @@ import type { Loggers } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
+import { VERSION } from './version.ts';
 
 export interface Service {
   /** The decision port's request listener (for http.createServer). */
@@ -30,7 +31,7 @@ export function createService(
     new LdapDirectory(config.ldap, observer),
 ): Service {
   const cache = new DecisionCache(config.cache);
-  const metrics = createMetrics(() => cache.size);
+  const metrics = createMetrics(() => cache.size, VERSION);
   const directory = makeDirectory(metrics);
   const decider = new Decider({
     directory,
