@@ -13,6 +13,7 @@ packages=(
   openssl                     # test and demo certificates
   wrk apache2-utils           # load generators for the benchmarks (ab for HEAD)
   docker-compose              # validates compose/ with `docker-compose config`
+  prometheus                  # promtool checks and tests the alert rules; a live Prometheus in the tests and the demo
 )
 
 missing=()
