@@ -8,6 +8,7 @@ packages=(
   samba samba-ad-dc samba-ad-provision krb5-user # Samba 4 AD DC and its schema files (provision)
   iproute2                    # network namespaces for the AD tests
   nginx                       # the reverse proxy in front of the registry
+  caddy                       # the forward_auth front proxy of the Caddy e2e test
   docker-registry             # the distribution registry
   skopeo                      # a real registry client without a Docker engine
   openssl                     # test and demo certificates

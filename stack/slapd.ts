@@ -17,6 +17,8 @@ export interface SlapdOptions {
   extraLdif?: string;
   /** olcAllows: bind_anon_dn — a DN with an empty password binds as anonymous (RFC 4513 unauthenticated bind). */
   allowAnonDnBind?: boolean;
+  /** Anonymous clients may read entries (not passwords): a directory searched without a service account. */
+  anonymousRead?: boolean;
   /** Use this PKI for LDAPS / StartTLS; by default a fresh CA is created in the state dir. */
   pki?: Pki;
 }
@@ -54,7 +56,7 @@ const TOOL_OPTIONS = { ...NO_STDIN, env: { ...process.env, LDAPNOINIT: '1' } };
 function configLdif(
   dir: string,
   tls: { cert: string; key: string; ca: string },
-  allowAnonDnBind: boolean,
+  options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead'>,
 ): string {
   const service = seed.service.dn;
   const records = [
@@ -68,7 +70,7 @@ function configLdif(
       `olcTLSCertificateKeyFile: ${tls.key}`,
       `olcTLSCACertificateFile: ${tls.ca}`,
       // RFC 4513 5.1.2: a name with an empty password is an "unauthenticated" bind; off by default.
-      ...(allowAnonDnBind ? ['olcAllows: bind_anon_dn'] : []),
+      ...(options.allowAnonDnBind === true ? ['olcAllows: bind_anon_dn'] : []),
     ],
     [
       'dn: cn=module{0},cn=config',
@@ -108,8 +110,9 @@ function configLdif(
       'olcDbIndex: member,memberOf eq',
       // Passwords: bind only (auth), for everyone, the service account included.
       'olcAccess: {0}to attrs=userPassword by * auth',
-      // The service account reads everything else; a user reads its own entry; anonymous sees nothing.
-      `olcAccess: {1}to * by dn.exact="${service}" read by self read by * none`,
+      // The service account reads everything else; a user reads its own entry; anonymous sees nothing
+      // (or everything but passwords, with anonymousRead).
+      `olcAccess: {1}to * by dn.exact="${service}" read by self read by * ${options.anonymousRead === true ? 'read' : 'none'}`,
     ],
     [
       'dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config',
@@ -202,7 +205,7 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
     outDir: join(dir, 'tls'),
   });
   const configFile = join(dir, 'config.ldif');
-  await writeFile(configFile, configLdif(dir, { ...tls, ca: pki.caCert }, options.allowAnonDnBind ?? false));
+  await writeFile(configFile, configLdif(dir, { ...tls, ca: pki.caCert }, options));
   await run('slapadd', ['-n0', '-F', join(dir, 'slapd.d'), '-l', configFile], TOOL_OPTIONS);
   return pki.caCert;
 }

@@ -57,6 +57,8 @@ export interface Stack {
   readonly caCert: string;
   /** True when this run created the CA (first run, or the kept one was about to expire). */
   readonly caCreated: boolean;
+  /** nginx's certificate and key (SANs: localhost, 127.0.0.1), for another front proxy on loopback. */
+  readonly tls: { readonly cert: string; readonly key: string };
   readonly runDir: string;
   /** The sidecar's /metrics, never exposed through nginx. */
   readonly metricsUrl: string;
@@ -229,6 +231,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       host: `127.0.0.1:${nginx.port}`,
       caCert: pki.caCert,
       caCreated: created,
+      tls,
       runDir,
       metricsUrl: `${sidecar.metricsUrl}/metrics`,
       ports: {

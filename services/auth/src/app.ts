@@ -7,12 +7,13 @@ import type { Express, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
-import type { Identity } from './decision-cache.ts';
+import type { Identity } from './directory/directory.ts';
 import type { Directory } from './directory/directory.ts';
 import type { Loggers } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { REASONS, isChallenge } from './reasons.ts';
-import { createAddressResolver } from './client-address.ts';
+import { createAddressResolver, createPeerTrust } from './client-address.ts';
+import { createOriginalRequestReader } from './original-request.ts';
 
 export interface AppDependencies {
   readonly config: Pick<Config, 'realm' | 'trustedProxies'>;
@@ -65,23 +66,6 @@ function identityHeaders(identity: Identity): { username: string; groups: string
   return encoded;
 }
 
-/** The raw path and query: X-Original-URI as nginx sends it, or the path of ingress-nginx's X-Original-URL. */
-export function originalUri(req: IncomingMessage): string | undefined {
-  const uri = req.headers['x-original-uri'];
-  if (typeof uri === 'string') return uri;
-  const url = req.headers['x-original-url'];
-  if (typeof url !== 'string') return undefined;
-  if (url.startsWith('/')) return url;
-  // Not `new URL()`: it would resolve dot segments and re-encode, and we authorize the raw path.
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(url);
-  return match === null ? undefined : match[1] || '/';
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
  * The decision endpoint as a plain node:http listener. It is the hot path (every registry request,
  * answered from the cache in microseconds), so it does not go through Express's router and helmet's
@@ -93,11 +77,12 @@ export function createDecisionHandler(
   const { config, decider, metrics } = deps;
   const { logger, audit: auditLog } = deps.loggers;
   const clientAddress = createAddressResolver(config.trustedProxies);
+  const originalRequest = createOriginalRequestReader(createPeerTrust(config.trustedProxies));
   const challenge = `Basic realm="${config.realm}", charset="UTF-8"`;
   const count = labelled(metrics);
   const send = batchedEnd();
 
-  const audit = (req: IncomingMessage, decision: Decision, seconds: number, clientIp: string): void => {
+  const audit = (method: string | undefined, decision: Decision, seconds: number, clientIp: string): void => {
     const { result } = REASONS[decision.reason];
     const [primary] = decision.access ?? [];
     const action = primary?.action ?? 'none';
@@ -108,7 +93,7 @@ export function createDecisionHandler(
       user: decision.identity?.username ?? decision.login?.slice(0, 256),
       action,
       repository: primary?.repository,
-      method: header(req, 'x-original-method'),
+      method,
       result,
       reason: decision.reason,
       source: decision.source,
@@ -120,26 +105,66 @@ export function createDecisionHandler(
     });
   };
 
+  /** 500 when an answer could not be written; a reset when its head already went out (nginx: 500). */
+  const answerFailed = (res: ServerResponse): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    try {
+      res.writeHead(500, ['Content-Length', '0', 'Cache-Control', 'no-store']);
+      send(res);
+    } catch (error) {
+      logger.error({ err: error }, 'answering 500 failed; closing the connection');
+      res.destroy();
+    }
+  };
+
   const respond = (
-    req: IncomingMessage,
+    method: string | undefined,
     res: ServerResponse,
     decision: Decision,
     start: number,
     clientIp: string,
   ): void => {
-    // One array, handed over once: cheaper than a setHeader() per header on every decision. The length is
-    // stated because the head is stored before end(): without it Node would frame the empty body as
-    // chunked, and nginx keeps an upstream connection for reuse after a header-only subrequest only when
-    // the answer says Content-Length: 0 (otherwise one TCP connection per decision).
-    const headers = ['Content-Length', '0', 'Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
-    if (isChallenge(decision.reason)) headers.push('WWW-Authenticate', challenge);
-    if (decision.reason === 'granted' && decision.identity !== undefined) {
-      const { username, groups } = identityHeaders(decision.identity);
-      headers.push('X-Auth-User', username, 'X-Auth-Groups', groups);
+    let answered = decision;
+    try {
+      // One array, handed over once: cheaper than a setHeader() per header on every decision. The length
+      // is stated because the head is stored before end(): without it Node would frame the empty body as
+      // chunked, and nginx keeps an upstream connection for reuse after a header-only subrequest only
+      // when the answer says Content-Length: 0 (otherwise one TCP connection per decision).
+      const headers = [
+        'Content-Length',
+        '0',
+        'Cache-Control',
+        'no-store',
+        'X-Content-Type-Options',
+        'nosniff',
+      ];
+      if (isChallenge(decision.reason)) headers.push('WWW-Authenticate', challenge);
+      if (decision.reason === 'granted' && decision.identity !== undefined) {
+        const { username, groups } = identityHeaders(decision.identity);
+        headers.push('X-Auth-User', username, 'X-Auth-Groups', groups);
+      }
+      res.writeHead(REASONS[decision.reason].status, headers);
+      send(res);
+    } catch (error) {
+      // A header Node refuses (ERR_INVALID_CHAR, ...) must cost this answer, never the process.
+      logger.error({ err: error, reason: decision.reason }, 'answering a decision failed');
+      answerFailed(res);
+      answered = {
+        reason: 'internal_error',
+        source: decision.source,
+        ...(decision.login === undefined ? {} : { login: decision.login }),
+        ...(decision.access === undefined ? {} : { access: decision.access }),
+      };
     }
-    res.writeHead(REASONS[decision.reason].status, headers);
-    send(res);
-    audit(req, decision, (performance.now() - start) / 1000, clientIp);
+    try {
+      audit(method, answered, (performance.now() - start) / 1000, clientIp);
+    } catch (error) {
+      // The answer is already on its way; losing its audit line is logged, not turned into a reset.
+      logger.error({ err: error, reason: answered.reason }, 'writing the audit line failed');
+    }
   };
 
   const failed = (error: unknown): Decision => {
@@ -147,34 +172,45 @@ export function createDecisionHandler(
     return { reason: 'internal_error', source: 'none' };
   };
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
     const clientIp = clientAddress(req);
+    const { method, uri } = originalRequest(req);
     let decision: Decision | Promise<Decision>;
     try {
       decision = decider.decide({
         authorization: req.headers.authorization,
-        method: header(req, 'x-original-method'),
-        uri: originalUri(req),
+        method,
+        uri,
         clientIp,
       });
     } catch (error) {
       decision = failed(error);
     }
     if (!(decision instanceof Promise)) {
-      respond(req, res, decision, start, clientIp);
+      respond(method, res, decision, start, clientIp);
       return;
     }
     decision
       .catch((error: unknown) => failed(error))
       .then((d) => {
-        respond(req, res, d, start, clientIp);
+        respond(method, res, d, start, clientIp);
       })
       .catch((error: unknown) => {
-        // respond() threw: the connection is in an unknown state, and nginx reads a reset as 500.
         logger.error({ err: error }, 'answering a decision failed');
-        res.destroy();
+        answerFailed(res);
       });
+  };
+
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      // The last line (an audit or metrics failure, an unexpected request shape): a throw here would be
+      // an uncaught exception inside node:http, which ends the process and every decision in flight.
+      logger.error({ err: error }, 'answering a decision failed');
+      answerFailed(res);
+    }
   };
 }
 
@@ -188,7 +224,14 @@ export function createDecisionHandler(
 function batchedEnd(): (res: ServerResponse) => void {
   const pending: ServerResponse[] = [];
   const flush = (): void => {
-    for (const res of pending.splice(0)) res.end();
+    for (const res of pending.splice(0)) {
+      try {
+        res.end();
+      } catch {
+        // Runs outside any request's stack, where a throw would end the process: drop the connection.
+        res.destroy();
+      }
+    }
   };
   return (res) => {
     pending.push(res);

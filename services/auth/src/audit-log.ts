@@ -3,7 +3,7 @@
 // logger (measured: pino's per-line work cost a quarter of the cached decisions per second). It shares the
 // operational logger's destination and honours LOG_LEVEL. Records are built field by field by the caller,
 // so a password or an Authorization value has no way in.
-import type { Logger } from './logger.ts';
+import type { Logger } from 'pino';
 
 export interface AuditRecord {
   readonly user: string | undefined;

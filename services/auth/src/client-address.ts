@@ -6,7 +6,10 @@ import proxyaddr from 'proxy-addr';
 
 export type AddressResolver = (req: IncomingMessage) => string;
 
-export function createAddressResolver(trustedProxies: readonly string[]): AddressResolver {
+/** Whether the connection's peer is one of TRUSTED_PROXIES (so its proxy headers may be believed). */
+export type PeerTrust = (req: IncomingMessage) => boolean;
+
+export function createPeerTrust(trustedProxies: readonly string[]): PeerTrust {
   const trust = proxyaddr.compile([...trustedProxies]);
   // Parsing the peer address on every request is measurable; the peers are a handful of proxies.
   const trusted = new Map<string, boolean>();
@@ -18,7 +21,16 @@ export function createAddressResolver(trustedProxies: readonly string[]): Addres
       if (trusted.size > 1024) trusted.clear(); // direct clients can be many; stay bounded
       trusted.set(peer, isTrusted);
     }
-    if (!isTrusted) return peer;
+    return isTrusted;
+  };
+}
+
+export function createAddressResolver(trustedProxies: readonly string[]): AddressResolver {
+  const trust = proxyaddr.compile([...trustedProxies]);
+  const fromTrustedPeer = createPeerTrust(trustedProxies);
+  return (req) => {
+    const peer = req.socket.remoteAddress ?? '';
+    if (!fromTrustedPeer(req)) return peer;
     const realIp = req.headers['x-real-ip'];
     if (typeof realIp === 'string' && isIP(realIp.trim()) !== 0) return realIp.trim();
     if (req.headers['x-forwarded-for'] === undefined) return peer;

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.port, 8080);
     assert.equal(c.metricsPort, 9090);
+    assert.equal(c.maxConnections, 1024);
     assert.equal(c.realm, 'Registry realm');
     assert.equal(c.ldap.preset, 'openldap');
     assert.equal(c.ldap.usernameAttribute, 'uid');
@@ -88,6 +89,25 @@ describe('loadConfig', () => {
         `a problem names ${name}: ${p.join(' | ')}`,
       );
     }
+  });
+
+  it('refuses an AUTH_REALM that cannot go into a WWW-Authenticate header as is, and names it', () => {
+    for (const realm of [
+      'Régistry',
+      'a\u0001b',
+      'tab\there',
+      'say "hi"',
+      'back\\slash',
+      'x'.repeat(129),
+      '☃',
+    ]) {
+      assert.ok(
+        problems({ ...minimal, AUTH_REALM: realm }).some((m) => m.startsWith('AUTH_REALM must be')),
+        JSON.stringify(realm),
+      );
+    }
+    for (const realm of ['Registry realm', 'ACME corp. registry (prod) #1', 'x'.repeat(128)])
+      assert.equal(loadConfig({ ...minimal, AUTH_REALM: realm }).realm, realm);
   });
 
   it('refuses StartTLS on an ldaps:// URL', () => {

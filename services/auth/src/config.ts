@@ -5,41 +5,24 @@ import { FilterTemplate } from './directory/filter-template.ts';
 import { Reader } from './env-reader.ts';
 import type { Env } from './env-reader.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
-import type { PresetName } from './directory/presets.ts';
 import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
+import type { LdapConfig } from './directory/ldap-config.ts';
+import { LOG_LEVELS } from './logger.ts';
+import type { LogLevel } from './logger.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface LdapConfig {
-  readonly preset: PresetName;
-  readonly urls: readonly string[];
-  readonly startTls: boolean;
-  /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
-  readonly ca: readonly string[] | undefined;
-  readonly tlsInsecure: boolean;
-  readonly bindDn: string | undefined;
-  readonly bindPassword: string | undefined;
-  readonly userBaseDn: string;
-  readonly userFilter: FilterTemplate;
-  readonly usernameAttribute: string;
-  readonly groupBaseDn: string;
-  readonly groupFilter: FilterTemplate;
-  readonly groupNameAttribute: string;
-  readonly nestedGroups: boolean;
-  /** Set when the group filter itself resolves nesting (AD's in-chain rule): no client-side walk. */
-  readonly nestedInFilter: boolean;
-  readonly timeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly poolSize: number;
-}
+// RFC 7235 §2.2: the realm is a quoted-string in WWW-Authenticate. Printable ASCII only: Node refuses
+// control characters in a header value and clients decode other bytes (obs-text) each their own way.
+// Without `"` and `\`, the quoted-string needs no escaping.
+const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
 export interface Config {
   readonly host: string;
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Connections the decision port holds at once. */
+  readonly maxConnections: number;
   readonly realm: string;
   readonly ldap: LdapConfig;
   readonly cache: {
@@ -227,6 +210,7 @@ function read(r: Reader): Config {
     port: r.int('PORT', 8080, 0, 65535),
     metricsHost: r.string('METRICS_HOST', '0.0.0.0'),
     metricsPort: r.int('METRICS_PORT', 9090, 0, 65535),
+    maxConnections: r.int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     realm: r.string('AUTH_REALM', 'Registry realm'),
     ldap,
     cache: {
@@ -245,7 +229,10 @@ function read(r: Reader): Config {
     trustedProxies,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
-  if (/["\\\r\n]/.test(config.realm))
-    r.problems.push('AUTH_REALM must not contain quotes, backslashes or newlines');
+  if (!REALM.test(config.realm))
+    r.problems.push(
+      'AUTH_REALM must be 1 to 128 printable ASCII characters without " or \\ ' +
+        '(it is sent in the WWW-Authenticate header of every 401)',
+    );
   return config;
 }

@@ -1,8 +1,8 @@
 // One decision per auth subrequest: parse, check lockout, answer from the cache or ask the directory
 // (concurrent identical checks share one directory round trip), then apply the policy.
 import { parseBasicAuth } from './basic-auth.ts';
-import type { DecisionCache, Identity, Verdict } from './decision-cache.ts';
-import type { Directory } from './directory/directory.ts';
+import type { DecisionCache, Verdict } from './decision-cache.ts';
+import type { Directory, Identity } from './directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
 import { Lockout } from './lockout.ts';
 import type { Policy } from './policy.ts';

@@ -6,13 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { _SHA256 } from '@noble/hashes/sha2.js';
 import { LRUCache } from 'lru-cache';
 import type { RejectionReason } from './directory/errors.ts';
-import type { Group } from './policy.ts';
-
-export interface Identity {
-  readonly username: string;
-  readonly dn: string;
-  readonly groups: readonly Group[];
-}
+import type { Identity } from './directory/directory.ts';
 
 export type Verdict =
   | { readonly kind: 'verified'; readonly identity: Identity }

@@ -1,4 +1,5 @@
-// The README's configuration table and CONTRACT.md name the same variables as the code.
+// The README's configuration table and CONTRACT.md name the same variables as the code; every package
+// carries the version of the newest CHANGELOG entry.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -34,4 +35,20 @@ describe('configuration names in step', () => {
         assert.ok(code.includes(name), `${name} from CONTRACT.md is read by the code`);
     },
   );
+});
+
+describe('version in step', () => {
+  const read = (path: string): string => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+  const newest = /^## \[(\d+\.\d+\.\d+)\]/m.exec(read('CHANGELOG.md'))?.[1];
+  for (const manifest of [
+    'package.json',
+    'services/auth/package.json',
+    'stack/package.json',
+    'test/package.json',
+  ]) {
+    it(`${manifest} carries the newest CHANGELOG version`, () => {
+      assert.ok(newest, 'CHANGELOG.md has a "## [x.y.z]" heading');
+      assert.equal((JSON.parse(read(manifest)) as { version?: string }).version, newest);
+    });
+  }
 });

@@ -4,9 +4,11 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit-log.ts';
 import type { AuditSink } from './audit-log.ts';
-import type { LogLevel } from './config.ts';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Loggers {
   readonly logger: Logger;

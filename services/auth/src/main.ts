@@ -1,10 +1,9 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { pino } from 'pino';
-import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
@@ -57,10 +56,15 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
-  const authServer = createServer(authListener).listen(config.port, config.host);
-  // nginx keeps upstream connections open; our idle timeout must outlast its keepalive_timeout (60 s).
-  authServer.keepAliveTimeout = 75_000;
-  const metricsServer: Server = metricsApp.listen(config.metricsPort, config.metricsHost);
+  const authServer = createLimitedServer(authListener, {
+    ...DEFAULT_LIMITS,
+    maxConnections: config.maxConnections,
+  }).listen(config.port, config.host);
+  // A scraper and a probe or two: a small cap is plenty.
+  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 }).listen(
+    config.metricsPort,
+    config.metricsHost,
+  );
   await Promise.all([once(authServer, 'listening'), once(metricsServer, 'listening')]);
   logger.info(
     {

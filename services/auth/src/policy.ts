@@ -1,12 +1,7 @@
 // Authorization as data: subject (user, groups) + object (action, repository) → the rules that grant the
 // action → allow if one admits the subject for that repository, otherwise deny.
+import type { Group } from './directory/directory.ts';
 import type { Access, Action } from './registry-scope.ts';
-
-export interface Group {
-  /** The value of LDAP_GROUP_NAME_ATTRIBUTE (cn by default). */
-  readonly name: string;
-  readonly dn: string;
-}
 
 export interface Subject {
   readonly username: string;

@@ -80,7 +80,7 @@ export const REASONS = {
     status: 500,
     result: 'error',
     description:
-      'the request lacks X-Original-Method / X-Original-URI: the proxy is not configured correctly',
+      'the request lacks X-Original-Method / X-Original-URI (or X-Forwarded-Method / X-Forwarded-Uri from a trusted proxy), or the two pairs disagree: the proxy is not configured correctly',
   },
   internal_error: { status: 500, result: 'error', description: 'unexpected failure inside the service' },
 } as const satisfies Record<string, ReasonSpec>;

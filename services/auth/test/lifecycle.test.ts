@@ -12,12 +12,27 @@ import { SIDECAR_MAIN, basic, decide, startSidecar } from '@registry-ldap-auth/s
 describe('start-up', () => {
   it('exits non-zero before listening, naming every bad variable', () => {
     const result = spawnSync(process.execPath, [SIDECAR_MAIN], {
-      env: { PATH: process.env['PATH'] ?? '', LDAP_URL: 'http://nope', PORT: 'x', CACHE_TTL_SECONDS: 'soon' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        LDAP_URL: 'http://nope',
+        PORT: 'x',
+        CACHE_TTL_SECONDS: 'soon',
+        AUTH_REALM: 'Registry \u00e9',
+        MAX_CONNECTIONS: '0',
+      },
       encoding: 'utf8',
       timeout: 10_000,
     });
     assert.equal(result.status, 2);
-    for (const name of ['LDAP_URL', 'LDAP_USER_BASE_DN', 'AUTH_PUSH_GROUPS', 'PORT', 'CACHE_TTL_SECONDS']) {
+    for (const name of [
+      'LDAP_URL',
+      'LDAP_USER_BASE_DN',
+      'AUTH_PUSH_GROUPS',
+      'PORT',
+      'CACHE_TTL_SECONDS',
+      'AUTH_REALM',
+      'MAX_CONNECTIONS',
+    ]) {
       assert.match(result.stderr, new RegExp(name), `stderr names ${name}`);
     }
     assert.equal(result.stdout, '');
@@ -38,6 +53,56 @@ describe('start-up', () => {
       assert.equal(started['version'], manifest.version);
       assert.equal(started['node_version'], process.versions.node);
     } finally {
+      await sidecar.stop();
+    }
+  });
+});
+
+describe('the decision port', () => {
+  it('holds at most MAX_CONNECTIONS connections: one more is closed without an answer', async () => {
+    const closed = net.createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const nowhere = `ldap://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    closed.close(); // a port nobody listens on: the directory is down, the port still opens
+    const sidecar = await startSidecar({
+      LDAP_URL: nowhere,
+      LDAP_USER_BASE_DN: 'dc=example,dc=test',
+      AUTH_PUSH_GROUPS: 'registry-pushers',
+      MAX_CONNECTIONS: '3',
+    });
+    const sockets: net.Socket[] = [];
+    const open = async (): Promise<{ socket: net.Socket; reply: Promise<string> }> => {
+      const socket = net.connect(sidecar.port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined); // a reset is one way of being refused; 'close' follows
+      let data = '';
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+      const reply = new Promise<string>((resolve) => {
+        socket.on('data', () => {
+          if (data.includes('\r\n\r\n')) resolve(data);
+        });
+        socket.once('close', () => {
+          resolve(data);
+        });
+      });
+      await new Promise((resolve) => {
+        socket.once('connect', resolve);
+        socket.once('close', resolve);
+      });
+      return { socket, reply };
+    };
+    try {
+      const held = [await open(), await open(), await open()];
+      const extra = await open();
+      extra.socket.write('GET /auth HTTP/1.1\r\nHost: sidecar\r\n\r\n');
+      assert.equal(await extra.reply, '', 'the fourth connection is closed without an answer');
+      const [first] = held;
+      assert.ok(first);
+      first.socket.write('GET /auth HTTP/1.1\r\nHost: sidecar\r\n\r\n');
+      assert.match(await first.reply, /^HTTP\/1\.1 500 /, 'the held ones are served (no proxy headers: 500)');
+    } finally {
+      for (const s of sockets) s.destroy();
       await sidecar.stop();
     }
   });

@@ -18,8 +18,18 @@ export function seededPasswords(): string[] {
  * Fails if a log holds one of `passwords`, or the base64 credentials a client would send with it for any
  * seeded user (the Authorization value), in plain or base64 form.
  */
-export async function assertNoSecretsInLogs(stack: Stack, passwords: readonly string[]): Promise<void> {
-  const logs = [stack.logs.sidecar, stack.logs.nginxAccess, stack.logs.nginxError, stack.logs.registry];
+export async function assertNoSecretsInLogs(
+  stack: Stack,
+  passwords: readonly string[],
+  extraLogs: readonly string[] = [],
+): Promise<void> {
+  const logs = [
+    stack.logs.sidecar,
+    stack.logs.nginxAccess,
+    stack.logs.nginxError,
+    stack.logs.registry,
+    ...extraLogs,
+  ];
   await sleep(LOG_SETTLE_MS);
   const needles = new Set<string>();
   for (const password of passwords) {

@@ -2,7 +2,7 @@
 // always verified unless LDAP_TLS_INSECURE, and both timeouts applied.
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'ldapts';
-import type { LdapConfig } from '../config.ts';
+import type { LdapConfig } from './ldap-config.ts';
 import { asUnavailable } from './errors.ts';
 
 export type ConnectionSettings = Pick<

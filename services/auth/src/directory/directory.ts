@@ -1,6 +1,16 @@
 // The one seam between decisions and the directory. Unit tests fake this interface; everything below it
 // (ldap-directory.ts and friends) is tested against a real slapd and a real Samba AD.
-import type { Group } from '../policy.ts';
+export interface Group {
+  /** The value of LDAP_GROUP_NAME_ATTRIBUTE (cn by default). */
+  readonly name: string;
+  readonly dn: string;
+}
+
+export interface Identity {
+  readonly username: string;
+  readonly dn: string;
+  readonly groups: readonly Group[];
+}
 
 export interface UserEntry {
   readonly dn: string;

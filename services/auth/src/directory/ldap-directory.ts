@@ -8,12 +8,12 @@ import {
   ConfidentialityRequiredError,
   InvalidCredentialsError,
 } from 'ldapts';
-import type { LdapConfig } from '../config.ts';
-import type { Group } from '../policy.ts';
+import type { LdapConfig } from './ldap-config.ts';
 import { closeQuietly, openConnection } from './connection.ts';
 import type {
   Directory,
   DirectoryObserver,
+  Group,
   LdapOperation,
   OperationOutcome,
   UserEntry,

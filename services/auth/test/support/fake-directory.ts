@@ -2,7 +2,7 @@
 import type { Directory, UserEntry } from '../../src/directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from '../../src/directory/errors.ts';
 import type { RejectionReason } from '../../src/directory/errors.ts';
-import type { Group } from '../../src/policy.ts';
+import type { Group } from '../../src/directory/directory.ts';
 
 export interface FakeUser {
   readonly password: string;
