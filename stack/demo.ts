@@ -4,6 +4,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { stopAll } from './process.ts';
+import { startPrometheus } from './prometheus.ts';
 import { seed } from './slapd.ts';
 import { startStack } from './stack.ts';
 import type { Stack } from './stack.ts';
@@ -13,6 +14,11 @@ const STATE_DIR = join(REPO_ROOT, '.stack');
 const PORT = 5043;
 const HOST = `localhost:${PORT}`;
 const STOP_TIMEOUT_MS = 20_000;
+// `npm run demo -- --monitoring`: also a Prometheus scraping the sidecar with monitoring/alerts.yml, every
+// `for:` shortened so an alert shows within a minute.
+const MONITORING = process.argv.includes('--monitoring');
+const PROMETHEUS_PORT = 9091;
+const DEMO_ALERT_FOR = '15s';
 
 const USERS: readonly [keyof typeof seed.users, string][] = [
   ['alice', 'pusher (registry-pushers): push and pull'],
@@ -72,6 +78,15 @@ async function main(): Promise<void> {
     registryDelete: true,
     registryStorageDir: join(STATE_DIR, 'registry'),
   });
+  const monitoring = MONITORING
+    ? starting.then((stack) =>
+        startPrometheus({
+          targets: [`127.0.0.1:${stack.ports.metrics}`],
+          port: PROMETHEUS_PORT,
+          alertFor: DEMO_ALERT_FOR,
+        }),
+      )
+    : undefined;
 
   // Installed before the stack exists: a signal during start-up waits for it, then stops it, so no child
   // (nginx, the registry, the sidecar) is left behind.
@@ -84,7 +99,13 @@ async function main(): Promise<void> {
     }, STOP_TIMEOUT_MS);
     force.unref();
     stopping = starting
-      .then((stack) => stack.stop())
+      .then(async (stack) => {
+        await monitoring?.then(
+          (prometheus) => prometheus.stop(),
+          () => undefined, // it did not start: stopAll() below ends whatever is left
+        );
+        await stack.stop();
+      })
       .catch((error: unknown) => {
         process.stderr.write(`${String(error)}\n`);
       })
@@ -102,8 +123,10 @@ async function main(): Promise<void> {
   });
 
   let stack: Stack;
+  let prometheusUrl: string | undefined;
   try {
     stack = await starting;
+    prometheusUrl = (await monitoring)?.url;
   } catch (error) {
     process.stderr.write(
       `the stack did not start: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -119,6 +142,15 @@ async function main(): Promise<void> {
   const caFile = join(certDir, 'ca.crt');
   await copyFile(stack.caCert, caFile);
   process.stdout.write(banner(stack, certDir, caFile));
+  if (prometheusUrl !== undefined) {
+    process.stdout.write(
+      [
+        `Prometheus: ${prometheusUrl}  (scrapes the sidecar every second; monitoring/alerts.yml with every`,
+        `            for: shortened to ${DEMO_ALERT_FOR}: see ${prometheusUrl}/alerts, docs/monitoring.md for the runbooks)`,
+        '',
+      ].join('\n'),
+    );
+  }
 }
 
 await main();

@@ -64,6 +64,16 @@ describe('monitoring/alerts.yml', () => {
     }
   });
 
+  it("is listed alert by alert in the README's Monitoring table, linked to its runbook", () => {
+    const readme = readFileSync(join(MONITORING, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Monitoring'));
+    const listed = [...section.matchAll(/^\| \[(\w+)\]\(docs\/monitoring\.md#(\w+)\)/gm)];
+    assert.deepEqual(
+      listed.map((m) => [m[1], m[2]]),
+      alerts.map((a) => [a.alert, a.alert.toLowerCase()]),
+    );
+  });
+
   it('unit-tests every alert both firing and quiet', () => {
     interface Case {
       alertname: string;
