@@ -100,6 +100,7 @@ export function createDecisionHandler(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
       error: decision.error,
+      detail: decision.detail,
       groups: denied?.groups,
       groups_omitted: denied?.omitted,
     });
@@ -182,6 +183,7 @@ export function createDecisionHandler(
         authorization: req.headers.authorization,
         method,
         uri,
+        contentType: req.headers['content-type'],
         clientIp,
       });
     } catch (error) {

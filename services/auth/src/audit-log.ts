@@ -16,6 +16,8 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** Why a request was refused before any credential check. */
+  readonly detail?: string | undefined;
   /** On denials of a verified user: the groups the decision saw (bounded by the caller). */
   readonly groups?: readonly string[] | undefined;
   /** How many more groups the user has than `groups` lists. */
@@ -56,6 +58,7 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      detail: record.detail,
       groups: record.groups,
       groups_omitted: record.groups_omitted,
     });

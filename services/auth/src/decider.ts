@@ -14,6 +14,8 @@ export interface DecisionRequest {
   readonly authorization: string | undefined;
   readonly method: string | undefined;
   readonly uri: string | undefined;
+  /** The registry request's Content-Type, as the proxy forwards it. */
+  readonly contentType?: string | undefined;
   readonly clientIp: string;
 }
 
@@ -29,6 +31,8 @@ export interface Decision {
   readonly access?: readonly Access[];
   /** Set on directory_unavailable, for the operator's log. */
   readonly error?: string;
+  /** Why a request was refused before any credential check (invalid_request, form_body). */
+  readonly detail?: string;
 }
 
 type Outcome = { readonly verdict: Verdict } | { readonly unavailable: DirectoryUnavailableError };
@@ -69,7 +73,7 @@ export class Decider {
     }
     // The scope is known before the credentials are checked, so every answer names its action; an
     // invalid request is still challenged first when it carries no usable credentials.
-    const scope = requiredAccess(method, uri);
+    const scope = requiredAccess(method, uri, request.contentType);
     const access = scope.ok ? { access: scope.access } : {};
     if (request.authorization === undefined) return { ...access, reason: 'no_credentials', source: 'none' };
     const credentials = parseBasicAuth(request.authorization);
@@ -77,7 +81,9 @@ export class Decider {
     const login = this.#o.normalizeLogin?.(credentials.username) ?? credentials.username;
     const base = { ...access, login: credentials.username };
     if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
-    if (!scope.ok) return { login: credentials.username, reason: 'invalid_request', source: 'none' };
+    if (!scope.ok) {
+      return { login: credentials.username, reason: scope.denial, source: 'none', detail: scope.why };
+    }
     const context = { login: credentials.username, access: scope.access };
 
     const lockKeys = [Lockout.userKey(login), Lockout.addressKey(request.clientIp)];
