@@ -214,7 +214,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { ...sidecarEnvFor(slapd), ...options.sidecarEnv },
       { logDir: runDir },
     );
-    undo.push(() => sidecar.stop());
+    undo.push(async () => {
+      await sidecar.stop();
+      sidecar.forgetLog(); // its log lives in runDir, removed last
+    });
     const nginx = await startNginx({
       registryPort: registry.port,
       authPort: sidecar.port,
