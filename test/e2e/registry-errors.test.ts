@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
 import type { OciImage } from '@registry-ldap-auth/stack/oci-image';
 import type { StackReply } from '@registry-ldap-auth/stack/stack';
-import { authAs, basic, creds, startE2e } from './support/fixture.ts';
+import { basic } from '@registry-ldap-auth/stack/credentials';
+import { authAs, creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 
 interface ErrorBody {
