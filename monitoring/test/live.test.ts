@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { waitUntil } from '@registry-ldap-auth/stack/process';
 import { DASHBOARD_FILE, startPrometheus } from '@registry-ldap-auth/stack/prometheus';
 import type { ActiveAlert, Prometheus } from '@registry-ldap-auth/stack/prometheus';
-import { basic, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
@@ -40,6 +41,7 @@ before(async () => {
   );
 });
 after(async () => {
+  await assertNoSecretsInLogs(); // before the servers and their logs are removed
   await prometheus.stop();
   await sidecar.stop();
   await slapd.destroy();
