@@ -44,7 +44,8 @@ export interface StackReply {
 }
 
 export interface StackRequestOptions {
-  headers?: Record<string, string>;
+  /** An array sends the header once per value, in order. */
+  headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   /** Default 30 s. */
   timeoutMs?: number;
