@@ -41,6 +41,11 @@ export interface Skopeo {
   push(image: OciImage, target: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
   /** Pulls `docker://<source>` into the `dir:` layout `destDir` (manifest.json plus one file per blob). */
   pull(source: string, destDir: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
+  /**
+   * `skopeo delete docker://<target>`: it reads the manifest first (a pull) to learn its digest, then
+   * DELETEs the manifest by digest, as docker-compatible clients do.
+   */
+  delete(target: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
   /** Forgets which blobs skopeo has seen where, so the next push uploads instead of trying cross-repo mounts. */
   clearBlobInfoCache(): Promise<void>;
   destroy(): Promise<void>;
@@ -123,6 +128,21 @@ export async function createSkopeo(caCert: string): Promise<Skopeo> {
         ...options,
         ...(creds ? { srcCreds: creds } : {}),
       });
+    },
+    delete(target, creds, options = {}) {
+      const args = [
+        '--policy',
+        policy,
+        'delete',
+        '--retry-times',
+        '0',
+        '--cert-dir',
+        certDir,
+        ...(creds ? ['--creds', credsArg(creds)] : ['--no-creds']),
+        ...(options.extraArgs ?? []),
+        `docker://${target}`,
+      ];
+      return runSkopeo(args, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     },
     async clearBlobInfoCache() {
       await rm(join(dataHome, 'containers', 'cache'), { recursive: true, force: true });

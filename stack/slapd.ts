@@ -22,6 +22,8 @@ export interface SlapdOptions {
   anonymousRead?: boolean;
   /** Use this PKI for LDAPS / StartTLS; by default a fresh CA is created in the state dir. */
   pki?: Pki;
+  /** Write slapd.log here, where destroy() leaves it (the demo keeps its logs); default the state dir. */
+  logDir?: string;
 }
 
 export interface Slapd {
@@ -213,7 +215,7 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'slapd-'));
-  const logFile = join(dir, 'slapd.log');
+  const logFile = join(options.logDir ?? dir, 'slapd.log');
   const unwatch = watchLog(logFile);
   const confDir = join(dir, 'slapd.d');
   const [port, ldapsPort] = await twoPorts();

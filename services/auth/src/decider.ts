@@ -5,6 +5,8 @@ import type { DecisionCache, Verdict } from './decision-cache.ts';
 import type { Directory, Identity } from './directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
 import { Lockout } from './lockout.ts';
+import { decideToken } from './oidc/token-authenticator.ts';
+import type { TokenAuthenticator } from './oidc/token-authenticator.ts';
 import type { Policy } from './policy.ts';
 import type { Reason } from './reasons.ts';
 import { requiredAccess } from './registry-scope.ts';
@@ -19,8 +21,11 @@ export interface DecisionRequest {
   readonly clientIp: string;
 }
 
-/** Where the credential verdict came from; `none` when the request was settled before that. */
-export type DecisionSource = 'cache' | 'directory' | 'stale' | 'none';
+/**
+ * Where the credential verdict came from; `token` when a job token was verified for this request, `none`
+ * when the request was settled before that.
+ */
+export type DecisionSource = 'cache' | 'directory' | 'stale' | 'token' | 'none';
 
 export interface Decision {
   readonly reason: Reason;
@@ -45,6 +50,8 @@ export interface DeciderOptions {
   /** Reduces a login to the form the directory searches for (AD: `DOMAIN\user` → `user`). */
   readonly normalizeLogin?: (login: string) => string;
   readonly onLockout?: (count: number) => void;
+  /** CI job tokens: the Basic username that carries one instead of a password (OIDC_CONFIG_FILE). */
+  readonly tokens?: TokenAuthenticator | undefined;
   /**
    * Directory verifications in flight at once (each opens a connection for the user's bind); more wait
    * their turn, so a burst of distinct credentials cannot flood the directory with connections.
@@ -95,6 +102,13 @@ export class Decider {
       return { login: credentials.username, reason: scope.denial, source: 'none', detail: scope.why };
     }
     const context = { login: credentials.username, access: scope.access };
+    const { tokens } = this.#o;
+    if (tokens !== undefined && credentials.username === tokens.username) {
+      return decideToken(tokens, credentials.password, context, () => {
+        const locked = this.#o.lockout.recordFailure([Lockout.addressKey(request.clientIp)]);
+        if (locked > 0) this.#o.onLockout?.(locked);
+      });
+    }
 
     const lockKeys = [Lockout.userKey(login), Lockout.addressKey(request.clientIp)];
     if (this.#o.lockout.isLocked(lockKeys)) return { ...context, reason: 'locked_out', source: 'none' };

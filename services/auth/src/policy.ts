@@ -49,17 +49,26 @@ export function parseGrant(entry: string): Grant {
   return { group, pattern };
 }
 
-function patternToRegExp(pattern: string): RegExp {
+/** A repository pattern of AUTH_*_GROUPS (`team-a/*`, `team-b/**`, `app`). */
+export function isRepositoryPattern(pattern: string): boolean {
+  return PATTERN.test(pattern);
+}
+
+/**
+ * The pattern language of AUTH_*_GROUPS as an anchored RegExp. Every other character is literal, so the
+ * same function serves repository patterns and the claim globs of the OIDC rules file.
+ */
+export function globToRegExp(pattern: string): RegExp {
   const source = pattern
     .split('**')
     .map((part) =>
       part
         .split('*')
-        .map((literal) => literal.replace(/[.]/g, '\\.'))
+        .map((literal) => literal.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
         .join('[^/]*'),
     )
     .join('.*');
-  return new RegExp(`^${source}$`);
+  return new RegExp(`^${source}$`, 'u');
 }
 
 /** DNs compare case-insensitively and without the optional spaces around separators (RFC 4514 §3). */
@@ -84,7 +93,7 @@ function grantRules(actions: readonly Action[], entries: readonly string[]): Rul
   const rules: Rule[] = unscoped.length > 0 ? [{ actions, members: members(unscoped) }] : [];
   for (const g of grants) {
     if (g.pattern !== undefined) {
-      rules.push({ actions, members: members([g.group]), repositories: patternToRegExp(g.pattern) });
+      rules.push({ actions, members: members([g.group]), repositories: globToRegExp(g.pattern) });
     }
   }
   return rules;
