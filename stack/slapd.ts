@@ -8,7 +8,7 @@ import { createCa, issueServerCert, NO_STDIN } from './certs.ts';
 import type { Pki } from './certs.ts';
 import { freePort, run, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
-import { seed } from './seed/openldap.ts';
+import { seed, SEED_LDIF } from './seed/openldap.ts';
 import { watchLog } from './credentials.ts';
 
 export { seed };
@@ -50,7 +50,6 @@ export interface Slapd {
   countSearches(): Promise<number>;
 }
 
-const SEED_LDIF = new URL('./seed/openldap.ldif', import.meta.url);
 const MODULE_PATH = '/usr/lib/ldap';
 const SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'];
 // The OpenLDAP tools must not pick up /etc/ldap/ldap.conf or a ~/.ldaprc from the host.

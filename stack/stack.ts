@@ -136,7 +136,8 @@ async function loadOrCreateCa(dir: string): Promise<{ pki: Pki; created: boolean
   return { pki: await createCa(dir, 'registry-ldap-auth stack CA'), created: true };
 }
 
-function sendRequest(
+/** One HTTPS request, TLS verified against `ca`, no connection reuse. */
+export function sendRequest(
   url: URL,
   ca: Buffer,
   method: string,
@@ -163,7 +164,7 @@ function sendRequest(
 }
 
 /** A fixed port held by someone else would make waitForPort() succeed against the wrong server. */
-async function assertPortFree(port: number): Promise<void> {
+export async function assertPortFree(port: number): Promise<void> {
   const probeServer = createServer();
   await new Promise<void>((resolve, reject) => {
     probeServer.once('error', (error: NodeJS.ErrnoException) => {

@@ -100,9 +100,9 @@ function grantRules(actions: readonly Action[], entries: readonly string[]): Rul
 }
 
 /**
- * The rules CONTRACT.md describes: pushers push and pull; an empty pull list lets every authenticated user
- * pull; an empty delete list lets nobody delete; an empty catalog list falls back to whoever may pull every
- * repository (a scoped reader must not list the others' repositories).
+ * The rules of docs/interface.md ("Who may do what"): pushers push and pull; an empty pull list lets every
+ * authenticated user pull; an empty delete list lets nobody delete; an empty catalog list falls back to
+ * whoever may pull every repository (a scoped reader must not list the others' repositories).
  */
 export function rulesFromConfig(config: PolicyConfig): readonly Rule[] {
   const authenticated: Members = { kind: 'authenticated' };
