@@ -60,7 +60,7 @@ export function createService(
       logger[level](fields ?? {}, message);
     },
   });
-  const tokens = startTokenAuthenticator(config, cache, metrics.registry, logger);
+  const tokens = startTokenAuthenticator(config, cache, metrics, logger);
   const decider = new Decider({
     directory,
     cache,
