@@ -189,6 +189,21 @@ export async function run(
   return { stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A fixed port held by someone else would make waitForPort() succeed against the wrong server. */
+export async function assertPortFree(port: number): Promise<void> {
+  const probeServer = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probeServer.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(`127.0.0.1:${port} is already in use (${error.code ?? error.message})`));
+    });
+    probeServer.listen(port, '127.0.0.1', () => {
+      probeServer.close(() => {
+        resolve();
+      });
+    });
+  });
+}
+
 /**
  * Polls `probe` every `intervalMs` until it returns something other than undefined; rejects after
  * `timeoutMs` with `what` and the last value seen (for "wait until Prometheus says firing").

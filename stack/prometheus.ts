@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
-import { freePort, startServer, waitForPort } from './process.ts';
+import { assertPortFree, freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -91,6 +91,8 @@ async function api<T>(url: string): Promise<T> {
 
 export async function startPrometheus(options: PrometheusOptions): Promise<Prometheus> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'prometheus-')));
+  // A fixed port someone else holds (a compose Prometheus on 9091) would answer in our place.
+  if (options.port !== undefined) await assertPortFree(options.port);
   const port = options.port ?? (await freePort());
   const interval = options.scrapeIntervalSeconds ?? 1;
   const ruleFile = join(dir, 'alerts.yml');
