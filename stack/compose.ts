@@ -55,8 +55,8 @@ export interface ComposeStack {
   logs(service: Service): Promise<string>;
   /** Every file under a named volume of the project (`registry-data`), relative to the volume. */
   volumeFiles(volume: string): Promise<string[]>;
-  /** Removes the containers, networks and volumes, then stops the runtime's API service. */
-  down(): Promise<void>;
+  /** `docker-compose down --volumes`: removes the containers, networks and volumes, then stops the API service. */
+  destroy(): Promise<void>;
   /** Leaves the stack running, stops the API service and the health-check runs (`compose:up`). */
   detach(): Promise<void>;
 }
@@ -253,7 +253,7 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
         .map((e) => relative(root, join(e.parentPath, e.name)))
         .sort();
     },
-    down,
+    destroy: down,
     detach: stopApi,
   };
 }
