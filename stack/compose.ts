@@ -32,6 +32,8 @@ export interface ComposeOptions {
   prometheusPort?: number;
   /** Progress lines (build and start-up take a while); default silent. */
   log?: (line: string) => void;
+  /** Build the images first (default true); false when buildImages() just did. */
+  build?: boolean;
 }
 
 export interface ComposeStack {
@@ -176,7 +178,7 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   if (monitoring) await assertPortFree(prometheusPort);
 
   const services: Service[] = [...CORE_SERVICES, ...(monitoring ? (['prometheus'] as const) : [])];
-  await buildImages(services, log);
+  if (options.build ?? true) await buildImages(services, log);
   const api = await startApiService();
   const compose = composeRunner(project, api.socket, {
     REGISTRY_PORT: String(port),

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { composeUp, leftovers } from '@registry-ldap-auth/stack/compose';
+import { buildImages, composeUp, leftovers } from '@registry-ldap-auth/stack/compose';
 import type { ComposeStack, Service } from '@registry-ldap-auth/stack/compose';
 import { createNetns } from '@registry-ldap-auth/stack/netns';
 import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
@@ -45,7 +45,10 @@ void describe('the compose deployment on podman', { timeout: 900_000 }, () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'compose-e2e-'));
+    // Built first, ports chosen after: a build can take minutes, and a port free before it may not be after.
+    await buildImages(['nginx', 'registry', 'auth', 'openldap', 'prometheus']);
     stack = await composeUp({
+      build: false,
       project: PROJECT,
       registryPort: await freePort(),
       monitoring: true,
