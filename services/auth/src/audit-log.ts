@@ -18,6 +18,10 @@ export interface AuditRecord {
   readonly error?: string | undefined;
   /** Why a request was refused before any credential check. */
   readonly detail?: string | undefined;
+  /** On denials of a verified user: the groups the decision saw (bounded by the caller). */
+  readonly groups?: readonly string[] | undefined;
+  /** How many more groups the user has than `groups` lists. */
+  readonly groups_omitted?: number | undefined;
 }
 
 export interface AuditSink {
@@ -55,6 +59,8 @@ export class AuditLog {
       client_ip: record.client_ip,
       error: record.error,
       detail: record.detail,
+      groups: record.groups,
+      groups_omitted: record.groups_omitted,
     });
     this.#sink.write(`${line}\n`);
   }
