@@ -16,6 +16,8 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** On locked_out: `user` (the account is locked) or `address` (the client address is). */
+  readonly lock?: 'user' | 'address' | undefined;
 }
 
 export interface AuditSink {
@@ -52,6 +54,7 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      lock: record.lock,
     });
     this.#sink.write(`${line}\n`);
   }

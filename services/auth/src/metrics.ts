@@ -11,7 +11,7 @@ export interface Metrics extends DirectoryObserver {
   readonly cacheMisses: Counter;
   readonly cacheEntries: Gauge;
   readonly ldapUp: Gauge;
-  readonly lockouts: Counter;
+  readonly lockouts: Counter<'key'>;
   /**
    * A counter increment for the hot path: a plain number, added to the counter (through `add`) when
    * the registry is read. prom-client hashes the labels on every inc(), even on a child.
@@ -95,7 +95,8 @@ export function createMetrics(cacheSize: () => number): Metrics {
     ldapUp,
     lockouts: new Counter({
       name: 'registry_auth_lockouts_total',
-      help: 'Usernames or client addresses locked out after too many failures',
+      help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
+      labelNames: ['key'] as const,
       registers: [registry],
     }),
     tally(add) {

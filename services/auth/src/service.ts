@@ -32,17 +32,33 @@ export function createService(
   const cache = new DecisionCache(config.cache);
   const metrics = createMetrics(() => cache.size);
   const directory = makeDirectory(metrics);
+  const { logger } = loggers;
+  const lockout = new Lockout({
+    ...config.lockout,
+    onLock: (event) => {
+      metrics.lockouts.inc({ key: event.kind });
+      // One line when a lock starts; the audit line of each refusal then says which key is locked.
+      logger.warn(
+        {
+          lock: event.kind,
+          ...(event.kind === 'user' ? { user: event.subject, against: event.against } : {}),
+          ...(event.kind === 'address' ? { client_ip: event.subject } : {}),
+          until: new Date(event.until).toISOString(),
+        },
+        event.kind === 'user'
+          ? `lockout started: user ${event.subject}, for ${event.against ?? 'every address'}`
+          : `lockout started: client address ${event.subject}`,
+      );
+    },
+  });
   const decider = new Decider({
     directory,
     cache,
-    lockout: new Lockout(config.lockout),
+    lockout,
     policy: new Policy(rulesFromConfig(config.policy)),
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
     // User binds each take a connection of their own: a few per pooled search connection.
     maxConcurrentVerifications: 4 * config.ldap.poolSize,
-    onLockout: (count) => {
-      metrics.lockouts.inc(count);
-    },
   });
   const deps = { config, decider, directory, metrics, loggers };
   return {
