@@ -27,6 +27,8 @@ export interface NginxOptions {
   listenPort?: number;
   /** Default `auto` (one per core). */
   workerProcesses?: number | 'auto';
+  /** Changes the rendered site config: for tests of what the sidecar does behind a less careful proxy. */
+  editSite?: (site: string) => string;
 }
 
 export interface Nginx {
@@ -138,7 +140,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     AUTH_UPSTREAM: `127.0.0.1:${options.authPort}`,
     ACCESS_LOG: accessLog,
   });
-  await writeFile(siteConfig, site);
+  await writeFile(siteConfig, options.editSite?.(site) ?? site);
   await writeFile(configFile, mainConfig(prefix, errorLog, siteConfig, options.workerProcesses ?? 'auto'));
 
   let server: Server;

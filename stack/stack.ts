@@ -26,6 +26,8 @@ export interface StackOptions {
   /** nginx's TLS port on 127.0.0.1 (the demo uses 5043); default a free port. */
   nginxPort?: number;
   nginxWorkers?: number | 'auto';
+  /** Edits nginx's rendered site config (see NginxOptions.editSite). */
+  nginxEditSite?: (site: string) => string;
   /** storage.delete.enabled on the registry (default false, as the registry ships). */
   registryDelete?: boolean;
   /** Keep the registry's images here across runs (the demo); temporary by default. */
@@ -219,6 +221,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       tls,
       ...(options.nginxPort === undefined ? {} : { listenPort: options.nginxPort }),
       ...(options.nginxWorkers === undefined ? {} : { workerProcesses: options.nginxWorkers }),
+      ...(options.nginxEditSite === undefined ? {} : { editSite: options.nginxEditSite }),
     });
     undo.push(() => nginx.stop());
 

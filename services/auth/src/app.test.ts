@@ -237,6 +237,19 @@ describe('audit log', () => {
     );
   });
 
+  it('reads the forwarded Content-Type: a form-body upload is 403 form_body, and the audit says why', async () => {
+    const res = await ask({
+      ...nginx('POST', '/v2/app/blobs/uploads/', basic('alice', 'alice-password')),
+      'Content-Type': 'multipart/form-data; boundary=x',
+    });
+    assert.equal(res.status, 403);
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      [line['user'], line['method'], line['result'], line['reason'], line['detail']],
+      ['alice', 'POST', 'deny', 'form_body', 'multipart body'],
+    );
+  });
+
   it('never contains a password or an Authorization value', async () => {
     const secrets = ['alice-password', 'S3cr3t-Wr0ng', 'p@ss:with:colons'];
     for (const password of secrets) {

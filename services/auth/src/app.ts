@@ -78,6 +78,7 @@ export function createDecisionHandler(
       client_ip: clientIp,
       error: decision.error,
       lock: decision.lock,
+      detail: decision.detail,
     });
   };
 
@@ -158,6 +159,7 @@ export function createDecisionHandler(
         authorization: req.headers.authorization,
         method,
         uri,
+        contentType: req.headers['content-type'],
         clientIp,
       });
     } catch (error) {

@@ -18,6 +18,8 @@ export interface AuditRecord {
   readonly error?: string | undefined;
   /** On locked_out: `user` (the account is locked) or `address` (the client address is). */
   readonly lock?: 'user' | 'address' | undefined;
+  /** Why a request was refused before any credential check. */
+  readonly detail?: string | undefined;
 }
 
 export interface AuditSink {
@@ -55,6 +57,7 @@ export class AuditLog {
       client_ip: record.client_ip,
       error: record.error,
       lock: record.lock,
+      detail: record.detail,
     });
     this.#sink.write(`${line}\n`);
   }

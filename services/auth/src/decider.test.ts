@@ -169,6 +169,21 @@ describe('Decider', () => {
     assert.equal(directory.calls.findUser, 0);
   });
 
+  it('refuses a POST whose form body the registry would read, without asking the directory', async () => {
+    const { decider, directory } = setup();
+    const d = await decider.decide({
+      ...request(basic('alice', 'alice-password'), 'POST', '/v2/app/blobs/uploads/'),
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.deepEqual([d.reason, d.detail], ['form_body', 'form body']);
+    assert.equal(directory.calls.findUser, 0);
+    const plain = await decider.decide({
+      ...request(basic('alice', 'alice-password'), 'POST', '/v2/app/blobs/uploads/'),
+      contentType: 'application/octet-stream',
+    });
+    assert.equal(plain.reason, 'granted');
+  });
+
   it('passes on the directory’s specific refusal (disabled account)', async () => {
     const { decider } = setup();
     assert.equal((await decider.decide(request(basic('dis', 'dis-password')))).reason, 'account_disabled');

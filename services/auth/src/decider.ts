@@ -16,6 +16,8 @@ export interface DecisionRequest {
   readonly authorization: string | undefined;
   readonly method: string | undefined;
   readonly uri: string | undefined;
+  /** The registry request's Content-Type, as the proxy forwards it. */
+  readonly contentType?: string | undefined;
   readonly clientIp: string;
 }
 
@@ -33,6 +35,8 @@ export interface Decision {
   readonly error?: string;
   /** Set on locked_out: whether the account or the client address is locked. */
   readonly lock?: LockKind;
+  /** Why a request was refused before any credential check (invalid_request, form_body). */
+  readonly detail?: string;
 }
 
 type Outcome =
@@ -75,14 +79,16 @@ export class Decider {
     }
     // The scope is known before the credentials are checked, so every answer names its action; an
     // invalid request is still challenged first when it carries no usable credentials.
-    const scope = requiredAccess(method, uri);
+    const scope = requiredAccess(method, uri, request.contentType);
     const access = scope.ok ? { access: scope.access } : {};
     if (request.authorization === undefined) return { ...access, reason: 'no_credentials', source: 'none' };
     const credentials = parseBasicAuth(request.authorization);
     if (credentials === undefined) return { ...access, reason: 'malformed_credentials', source: 'none' };
     const base = { ...access, login: credentials.username };
     if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
-    if (!scope.ok) return { login: credentials.username, reason: 'invalid_request', source: 'none' };
+    if (!scope.ok) {
+      return { login: credentials.username, reason: scope.denial, source: 'none', detail: scope.why };
+    }
     const context = { login: credentials.username, access: scope.access };
     const { cache, lockout } = this.#o;
     const login = this.#fold(credentials.username);

@@ -20,6 +20,7 @@ describe('REASONS: the one table of statuses', () => {
     locked_out: [401, 'locked'],
     not_granted: [403, 'deny'],
     invalid_request: [403, 'deny'],
+    form_body: [403, 'deny'],
     directory_unavailable: [503, 'error'],
     proxy_misconfigured: [500, 'error'],
     internal_error: [500, 'error'],

@@ -64,6 +64,12 @@ export const REASONS = {
     description:
       'not a registry API request this service authorizes (unknown route, bad repository name, ...)',
   },
+  form_body: {
+    status: 403,
+    result: 'deny',
+    description:
+      'a POST/PUT/PATCH with a form or multipart body: the registry would read parameters (mount, from) from a body this service never sees',
+  },
 
   directory_unavailable: {
     status: 503,

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { requiredAccess } from './registry-scope.ts';
+import { bodyParameters, requiredAccess } from './registry-scope.ts';
 import type { Access } from './registry-scope.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-function access(method: string, uri: string): readonly Access[] | string {
-  const result = requiredAccess(method, uri);
+function access(method: string, uri: string, contentType?: string): readonly Access[] | string {
+  const result = requiredAccess(method, uri, contentType);
   return result.ok ? result.access : `denied: ${result.why}`;
 }
 
@@ -122,5 +122,91 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
 describe('requiredAccess: the counterexamples fast-check found', () => {
   it('GET /v2/?% is the base route with a query, not a percent-encoded path', () => {
     assert.deepEqual(access('GET', '/v2/?%'), [{ action: 'login' }]);
+  });
+});
+
+describe('requiredAccess: parameters the registry would read from a body are refused', () => {
+  const mount = `/v2/app/blobs/uploads/`;
+  const refused: [string, string][] = [
+    ['POST', 'application/x-www-form-urlencoded'],
+    ['POST', 'Application/X-WWW-Form-URLEncoded; charset=UTF-8'],
+    ['POST', 'application/x-www-form-urlencoded;;='],
+    ['POST', 'application/x-www-form-urlencoded\t'],
+    ['POST', ' \tapplication/x-www-form-urlencoded '],
+    ['POST', 'multipart/form-data; boundary=x'],
+    ['POST', 'MULTIPART/FORM-DATA ; boundary=x'],
+    ['POST', 'multipart/mixed; boundary=x'],
+    ['POST', 'mult\u00c4\u00b0part/form-data; boundary=x'],
+    ['POST', 'application/octet-stream, application/x-www-form-urlencoded'],
+    ['POST', 'application/x-www-form-urlencoded\u0000'],
+    ['PUT', 'application/x-www-form-urlencoded'],
+    ['PATCH', 'multipart/form-data; boundary=x'],
+  ];
+  for (const [method, contentType] of refused) {
+    it(`${method} with ${JSON.stringify(contentType)}`, () => {
+      const uri = method === 'POST' ? mount : `${mount}u1`;
+      const result = requiredAccess(method, uri, contentType);
+      assert.deepEqual(result.ok ? result.access : result.denial, 'form_body');
+    });
+  }
+
+  it('also on routes that take no parameters, such as a manifest PUT', () => {
+    const result = requiredAccess('PUT', '/v2/app/manifests/v1', 'application/x-www-form-urlencoded');
+    assert.deepEqual(result.ok ? result.access : result.denial, 'form_body');
+  });
+
+  it('a content type the registry never reads as a form passes, and so does none', () => {
+    for (const contentType of [
+      undefined,
+      '',
+      'application/octet-stream',
+      'application/vnd.oci.image.manifest.v1+json',
+      'application/vnd.docker.distribution.manifest.v2+json; charset=utf-8',
+      'application/x-www-form-urlencodedx',
+      'text/plain; note="multipart/form-data"',
+    ]) {
+      assert.deepEqual(access('POST', mount, contentType), [{ action: 'push', repository: 'app' }]);
+    }
+  });
+
+  it('GET, HEAD and DELETE carry no parameters in a body Go would read: the content type does not matter', () => {
+    assert.deepEqual(bodyParameters('GET', 'application/x-www-form-urlencoded'), undefined);
+    assert.deepEqual(bodyParameters('DELETE', 'multipart/form-data'), undefined);
+    assert.deepEqual(access('DELETE', '/v2/app/blobs/uploads/u1', 'application/x-www-form-urlencoded'), [
+      { action: 'push', repository: 'app' },
+    ]);
+  });
+});
+
+describe('requiredAccess: a query read the way Go reads it', () => {
+  const digest = encodeURIComponent(DIGEST);
+  const denied = (uri: string): boolean => !requiredAccess('POST', uri).ok;
+  it('a percent-encoded key is the key itself (Go decodes keys): fr%6Fm is from', () => {
+    assert.deepEqual(access('POST', `/v2/app/blobs/uploads/?mount=${digest}&fr%6Fm=other`), [
+      { action: 'push', repository: 'app' },
+      { action: 'pull', repository: 'other' },
+    ]);
+  });
+  it('a repeated from or mount is refused (Go takes the first; no guessing which)', () => {
+    for (const query of [`mount=${digest}&from=a&from=b`, `mount=${digest}&mount=${digest}&from=a`]) {
+      assert.ok(denied(`/v2/app/blobs/uploads/?${query}`), query);
+    }
+  });
+  it('a from joined with `;` is not a repository name: refused (Go 1.17+ drops the pair)', () => {
+    assert.ok(denied(`/v2/app/blobs/uploads/?mount=${digest}&from=app;from=other`));
+  });
+  it('from without mount still needs pull on it, as the registry asks of its own access controller', () => {
+    assert.deepEqual(access('POST', '/v2/app/blobs/uploads/?from=other'), [
+      { action: 'push', repository: 'app' },
+      { action: 'pull', repository: 'other' },
+    ]);
+  });
+  it('mount without from is an ordinary upload (the registry mounts only with both)', () => {
+    assert.deepEqual(access('POST', `/v2/app/blobs/uploads/?mount=${digest}`), [
+      { action: 'push', repository: 'app' },
+    ]);
+  });
+  it('an empty from is refused rather than read as absent', () => {
+    assert.ok(denied(`/v2/app/blobs/uploads/?mount=${digest}&from=`));
   });
 });

@@ -9,8 +9,12 @@ export interface Access {
   readonly repository?: string;
 }
 
+/** `invalid_request`: not a route this service authorizes; `form_body`: parameters in a body it cannot see. */
+export type ScopeDenial = 'invalid_request' | 'form_body';
+
 export type ScopeResult =
-  { readonly ok: true; readonly access: readonly Access[] } | { readonly ok: false; readonly why: string };
+  | { readonly ok: true; readonly access: readonly Access[] }
+  | { readonly ok: false; readonly why: string; readonly denial: ScopeDenial };
 
 // distribution/reference: path-component, joined by '/', whole name at most 255 characters.
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
@@ -49,8 +53,8 @@ const ROUTES: readonly Route[] = [
   { pattern: new RegExp(`^/v2/(${NAME})/referrers/${DIGEST}$`), methods: { GET: 'pull', HEAD: 'pull' } },
 ];
 
-function deny(why: string): ScopeResult {
-  return { ok: false, why };
+function deny(why: string, denial: ScopeDenial = 'invalid_request'): ScopeResult {
+  return { ok: false, why, denial };
 }
 
 export function isRepositoryName(name: string): boolean {
@@ -61,8 +65,11 @@ export function isRepositoryName(name: string): boolean {
  * `uri` is the raw request target as nginx saw it (`$request_uri`): path and query, never decoded.
  * Anything that is not exactly a registry route is denied: percent-encoding and dot segments in the path
  * are refused outright rather than normalised, so the name we authorize is the name the registry serves.
+ * `contentType` is the request's Content-Type header as the proxy forwards it (absent: none was sent).
  */
-export function requiredAccess(method: string, uri: string): ScopeResult {
+export function requiredAccess(method: string, uri: string, contentType?: string): ScopeResult {
+  const hidden = bodyParameters(method, contentType);
+  if (hidden !== undefined) return deny(hidden, 'form_body');
   const q = uri.indexOf('?');
   const path = q === -1 ? uri : uri.slice(0, q);
   const query = q === -1 ? '' : uri.slice(q + 1);
@@ -113,4 +120,30 @@ function uploadStart(repository: string, query: string): ScopeResult {
   if (mount.length > 1 || mount.some((digest) => !DIGEST_RE.test(digest)))
     return deny('invalid mount digest');
   return { ok: true, access: [push, { action: 'pull', repository: source }] };
+}
+
+// Go's Request.ParseForm reads the body only for these methods (net/http, request.go parsePostForm).
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Why the registry could read request parameters from the body, or undefined when it cannot.
+ *
+ * distribution reads `mount`, `from`, `digest` and `_state` with Go's Request.FormValue, which parses the
+ * body of a POST, PUT or PATCH whose media type is `application/x-www-form-urlencoded` or
+ * `multipart/form-data` and prefers the body's values to the query's. This service never sees the body,
+ * so it cannot check a `from` sent there: such a request is refused, whatever its route. The media type
+ * is found as Go's mime.ParseMediaType finds it (up to the first `;`, trimmed, case-folded; invalid
+ * parameters do not stop Go from using it). What cannot be classified exactly like Go would is refused
+ * too: bytes outside visible ASCII (Go folds case over Unicode) and a comma (several header lines joined
+ * by a proxy, of which Go reads the first). No registry client sends a form; clients send no content type
+ * or `application/octet-stream` for blobs, and a manifest's media type for manifests.
+ */
+export function bodyParameters(method: string, contentType: string | undefined): string | undefined {
+  if (contentType === undefined || !BODY_METHODS.has(method)) return undefined;
+  if (!/^[\t\x20-\x7e]*$/.test(contentType)) return 'content type outside visible ASCII';
+  if (contentType.includes(',')) return 'more than one content type';
+  const media = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  if (media === 'application/x-www-form-urlencoded') return 'form body';
+  if (media.startsWith('multipart/')) return 'multipart body';
+  return undefined;
 }
