@@ -13,6 +13,10 @@ const STATE_DIR = join(REPO_ROOT, '.stack');
 const PORT = 5043;
 const HOST = `localhost:${PORT}`;
 const STOP_TIMEOUT_MS = 20_000;
+// Every demo request comes from 127.0.0.1: with the default per-address limit (LOCKOUT_MAX_FAILURES, 10),
+// ten typos by anyone would lock that one address, and every demo user with it, for five minutes. One
+// person typing needs room; the per-user limit still locks a user after ten wrong passwords.
+const DEMO_SIDECAR_ENV = { LOCKOUT_ADDRESS_MAX_FAILURES: '100' };
 
 const USERS: readonly [keyof typeof seed.users, string][] = [
   ['alice', 'pusher (registry-pushers): push and pull'],
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     nginxPort: PORT,
     registryDelete: true,
     registryStorageDir: join(STATE_DIR, 'registry'),
+    sidecarEnv: DEMO_SIDECAR_ENV,
   });
 
   // Installed before the stack exists: a signal during start-up waits for it, then stops it, so no child

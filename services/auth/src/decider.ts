@@ -102,7 +102,8 @@ export class Decider {
     if (cached?.fresh === true) return this.#conclude(context, cached.verdict, 'cache');
     const { outcome, joined } = this.#verifyOnce(key, login, credentials.password, request.clientIp);
     return outcome.then((o): Decision => {
-      if ('locked' in o) return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
+      if ('locked' in o)
+        return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
       if ('verdict' in o) {
         // Whoever shares another request's round trip is held to the lock for its own address.
         const held = joined ? lockout.lockOf(o.verdict.account, request.clientIp) : undefined;

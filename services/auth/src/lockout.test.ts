@@ -121,7 +121,11 @@ describe('Lockout', () => {
     advance(3599);
     assert.equal(l.lockOf(BOB, '192.0.2.10'), undefined);
     advance(2);
-    assert.equal(l.lockOf(BOB, '192.0.2.10')?.kind, 'user', 'no longer familiar: the strangers’ lock applies');
+    assert.equal(
+      l.lockOf(BOB, '192.0.2.10')?.kind,
+      'user',
+      'no longer familiar: the strangers’ lock applies',
+    );
   });
 
   it('a success clears the familiar addresses’ count, not the strangers’ and not the address’s', () => {
@@ -133,7 +137,11 @@ describe('Lockout', () => {
     attempt(BOB, '203.0.113.2', 'fail');
     attempt(BOB, '192.0.2.10', 'succeed');
     attempt(BOB, '192.0.2.10', 'fail');
-    assert.equal(l.lockOf(BOB, '192.0.2.10')?.kind, 'address', 'the address counted all three of its failures');
+    assert.equal(
+      l.lockOf(BOB, '192.0.2.10')?.kind,
+      'address',
+      'the address counted all three of its failures',
+    );
     assert.equal(l.lockOf(BOB, '192.0.2.11'), undefined);
     attempt(BOB, '203.0.113.3', 'fail');
     assert.equal(l.lockOf(BOB, '203.0.113.9')?.kind, 'user', 'the strangers’ two failures were kept');

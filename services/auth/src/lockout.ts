@@ -132,7 +132,10 @@ export class Lockout {
       return { kind: 'address', until: byAddress.lockedUntil };
     const counters = this.#accounts.get(account);
     // Only a locked account pays for the familiarity lookup: this runs on every cached decision.
-    if (counters === undefined || (counters.others.lockedUntil <= now && counters.familiar.lockedUntil <= now))
+    if (
+      counters === undefined ||
+      (counters.others.lockedUntil <= now && counters.familiar.lockedUntil <= now)
+    )
       return undefined;
     const counter = this.#select(counters, account, address, now);
     return counter.lockedUntil > now ? { kind: 'user', until: counter.lockedUntil } : undefined;
@@ -169,7 +172,10 @@ export class Lockout {
     if (!this.#settle(attempt)) return;
     const now = this.#now();
     if (attempt.addressCounter !== undefined)
-      this.#count(attempt.addressCounter, this.#addressMax, now, { kind: 'address', subject: attempt.address });
+      this.#count(attempt.addressCounter, this.#addressMax, now, {
+        kind: 'address',
+        subject: attempt.address,
+      });
     if (this.#max === 0) return;
     let counter = attempt.accountCounter;
     let counted = attempt.account;

@@ -54,7 +54,8 @@ export const REASONS = {
   locked_out: {
     status: 401,
     result: 'locked',
-    description: 'too many recent failures for this username or client address (LOCKOUT_*)',
+    description:
+      'too many recent failures, or checks in flight, for this account or client address (LOCKOUT_*); the audit line’s lock says which',
   },
 
   not_granted: { status: 403, result: 'deny', description: 'authenticated, but no rule grants this action' },

@@ -68,7 +68,9 @@ describe('parallel guesses stop at the limit', () => {
     const s = await sidecarWith({ LOCKOUT_MAX_FAILURES: '10' });
     const before = await slapd.countBinds(carol.dn);
     const passwords = [...Array.from({ length: 60 }, (_, i) => `guess-${i}`), carol.password];
-    const answers = await Promise.all(passwords.map((pw, i) => ask(s, carol.uid, pw, `198.51.100.${i + 10}`)));
+    const answers = await Promise.all(
+      passwords.map((pw, i) => ask(s, carol.uid, pw, `198.51.100.${i + 10}`)),
+    );
     const binds = (await slapd.countBinds(carol.dn)) - before;
     assert.ok(binds <= 10 && binds > 0, `${binds} binds as carol reached slapd`);
     assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([401]));
@@ -112,7 +114,8 @@ describe('every form of a login shares one lock', () => {
   it('one wrong password typed as every form costs one bind (one negative-cache entry)', async () => {
     const s = await sidecarWith({ LOCKOUT_MAX_FAILURES: '10' });
     const before = await slapd.countBinds(bob.dn);
-    for (const form of ['bob', ...forms]) assert.equal((await ask(s, form, 'stale-ci', '192.0.2.1')).status, 401);
+    for (const form of ['bob', ...forms])
+      assert.equal((await ask(s, form, 'stale-ci', '192.0.2.1')).status, 401);
     assert.equal((await slapd.countBinds(bob.dn)) - before, 1);
   });
 });
@@ -123,7 +126,8 @@ describe('strangers cannot lock out a verified user', () => {
   async function aliceLockedByStrangers(): Promise<Sidecar> {
     const s = await sidecarWith({ LOCKOUT_MAX_FAILURES: '10' });
     assert.equal((await ask(s, alice.uid, alice.password, HOME)).status, 200);
-    for (let i = 0; i < 10; i++) assert.equal((await ask(s, alice.uid, `guess-${i}`, stranger(i))).status, 401);
+    for (let i = 0; i < 10; i++)
+      assert.equal((await ask(s, alice.uid, `guess-${i}`, stranger(i))).status, 401);
     return s;
   }
 
@@ -145,7 +149,10 @@ describe('strangers cannot lock out a verified user', () => {
     assert.ok(started, 'a lockout line');
     assert.equal(more.length, 0);
     assert.equal(started['level'], 'warn');
-    assert.deepEqual([started['lock'], started['user'], started['against']], ['user', 'alice', 'other addresses']);
+    assert.deepEqual(
+      [started['lock'], started['user'], started['against']],
+      ['user', 'alice', 'other addresses'],
+    );
     assert.ok(Date.parse(String(started['until'])) > Date.now(), 'until a time to come');
     const decisions = await linesWith(s, /^decision$/, 12);
     assert.deepEqual(
@@ -165,6 +172,10 @@ describe('strangers cannot lock out a verified user', () => {
     assert.deepEqual([started?.['lock'], started?.['client_ip']], ['address', '192.0.2.50']);
     const decisions = await linesWith(s, /^decision$/, 4);
     assert.deepEqual([decisions.at(-1)?.['reason'], decisions.at(-1)?.['lock']], ['locked_out', 'address']);
-    assert.equal((await ask(s, alice.uid, alice.password, '192.0.2.51')).status, 200, 'other addresses log in');
+    assert.equal(
+      (await ask(s, alice.uid, alice.password, '192.0.2.51')).status,
+      200,
+      'other addresses log in',
+    );
   });
 });
