@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 export const CADDYFILE = fileURLToPath(new URL('../caddy/Caddyfile', import.meta.url));
 
@@ -63,6 +64,7 @@ export async function startCaddy(options: CaddyOptions): Promise<Caddy> {
     await rm(dir, { recursive: true, force: true });
     throw new Error(`caddy did not start: ${(error as Error).message}\n${log}`, { cause: error });
   }
+  const unwatch = [watchLog(accessLog), watchLog(logFile)];
   return {
     url: `https://127.0.0.1:${port}`,
     port,
@@ -77,6 +79,7 @@ export async function startCaddy(options: CaddyOptions): Promise<Caddy> {
     },
     async stop() {
       await server.stop();
+      for (const forget of unwatch) forget();
       await rm(dir, { recursive: true, force: true });
     },
   };

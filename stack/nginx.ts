@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 export const NGINX_TEMPLATE = new URL('../nginx/registry.conf.template', import.meta.url);
 
@@ -151,6 +152,12 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     throw error;
   }
 
+  const unwatchAccess = watchLog(accessLog);
+  const unwatchError = watchLog(errorLog, { optional: true });
+  const unwatch = (): void => {
+    unwatchAccess();
+    unwatchError();
+  };
   return {
     url: `https://127.0.0.1:${port}`,
     port,
@@ -165,6 +172,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     },
     async stop() {
       await server.stop();
+      unwatch();
       await rm(prefix, { recursive: true, force: true });
     },
   };

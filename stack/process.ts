@@ -66,6 +66,23 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return address.port;
 }
 
+/**
+ * Waits for an event that can only be observed by looking: polls `condition` every `intervalMs` until it
+ * holds, and rejects naming `what` once `timeoutMs` has passed.
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
 /** Resolves once `host:port` accepts a TCP connection; rejects after `timeoutMs` or if `server` exits. */
 export async function waitForPort(
   host: string,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startServer, waitForPort } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 export interface RegistryOptions {
   /** storage.delete.enabled: without it the registry answers DELETE with 405 whatever auth says. */
@@ -96,6 +97,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     await rm(dir, { recursive: true, force: true });
     throw new Error(`docker-registry did not start: ${(error as Error).message}\n${log}`, { cause: error });
   }
+  const unwatch = watchLog(logFile);
   return {
     url,
     port,
@@ -110,6 +112,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     },
     async stop() {
       await server.stop();
+      unwatch();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, InvalidCredentialsError, StrongAuthRequiredError } from 'ldapts';
 import { SPECIAL_ACCOUNTS, bindError, startSambaAd } from './samba-ad.ts';
 import type { SambaAd } from './samba-ad.ts';
+import { assertNoSecretsInLogs } from './credentials.ts';
 
 // 1.2.840.113556.1.4.1941 = LDAP_MATCHING_RULE_IN_CHAIN: transitive group membership.
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
@@ -36,7 +37,11 @@ void describe('Samba AD harness', { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    await ad?.destroy();
+    try {
+      await assertNoSecretsInLogs(); // before the servers and their logs are removed
+    } finally {
+      await ad?.destroy();
+    }
   });
 
   void it('serves LDAPS with a certificate our CA verifies for the namespace IP', async () => {

@@ -12,6 +12,7 @@ import { createNetns } from './netns.ts';
 import type { Netns } from './netns.ts';
 import { startServer } from './process.ts';
 import type { Server } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 export interface AdUser {
   dn: string;
@@ -201,6 +202,7 @@ export async function startSambaAd(): Promise<SambaAd> {
 async function provisionAndStart(dir: string, ns: Netns): Promise<SambaAd> {
   const conf = join(dir, 'smb.conf');
   const logFile = join(dir, 'samba.log');
+  const unwatch = watchLog(logFile);
   const caFile = join(dir, 'pki', 'ca.pem');
   const tlsOptions = async () => ({ ca: [await readFile(caFile, 'utf8')] });
   const inNs = (cmd: string, args: readonly string[], input?: string) =>
@@ -280,6 +282,7 @@ async function provisionAndStart(dir: string, ns: Netns): Promise<SambaAd> {
       try {
         await stop();
       } finally {
+        unwatch();
         await ns.destroy();
         await rm(dir, { recursive: true, force: true });
       }

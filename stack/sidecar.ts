@@ -2,15 +2,18 @@
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startServer, waitForPort } from './process.ts';
+import { freePort, startServer, waitFor, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
+import { watchLog } from './credentials.ts';
 
 // By package name, not by path. The stack does not declare the dependency: the sidecar's tests depend on
 // the stack, and a declared edge back would make a cycle in the workspace graph (turbo.json orders the build).
 export const SIDECAR_MAIN = fileURLToPath(import.meta.resolve('@registry-ldap-auth/auth'));
+
+const FLUSH_MARKER = 'log-flush-marker';
+let markers = 0;
 
 export interface Sidecar {
   readonly url: string;
@@ -23,6 +26,10 @@ export interface Sidecar {
   logLines(): Promise<Record<string, unknown>[]>;
   /** Raw stdout + stderr so far. */
   logText(): Promise<string>;
+  /** Resolves once every line the sidecar has logged so far is in logFile (it writes in batches). */
+  flushed(): Promise<void>;
+  /** Takes logFile off the log check, for an owner about to delete it (its logDir). */
+  forgetLog(): void;
   stop(): Promise<void>;
 }
 
@@ -45,19 +52,39 @@ export async function startSidecar(
     },
   });
   await waitForPort('127.0.0.1', port, 20_000, server);
-  // The sidecar writes its log in batches, at least every 100 ms (services/auth/src/main.ts).
+  const url = `http://127.0.0.1:${port}`;
+  // The sidecar writes its log in batches (every 100 ms, and on exit). A decision for a marker repository,
+  // with credentials that do not parse so nothing reaches the directory or a lockout, is logged after
+  // everything before it: once its line is in the file, so is every earlier one.
+  const flushed = async (): Promise<void> => {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) return; // flushed on exit
+    const marker = `${FLUSH_MARKER}-${++markers}`;
+    await decide({ url }, 'GET', `/v2/${marker}/tags/list`, 'Basic !');
+    await waitFor(
+      async () => (await readFile(logFile, 'utf8')).includes(marker),
+      10_000,
+      `log line ${marker}`,
+    );
+  };
+  const forgetLog = watchLog(logFile, { flush: flushed }); // kept after stop(): the log outlives the process
   const logText = async (): Promise<string> => {
-    if (server.child.exitCode === null) await sleep(150);
-    return readFile(logFile, 'utf8');
+    await flushed();
+    const text = await readFile(logFile, 'utf8');
+    return text
+      .split('\n')
+      .filter((line) => !line.includes(FLUSH_MARKER))
+      .join('\n');
   };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
     port,
     metricsPort,
     logFile,
     server,
     logText,
+    flushed,
+    forgetLog,
     async logLines() {
       return (await logText())
         .split('\n')
@@ -67,9 +94,6 @@ export async function startSidecar(
     stop: () => server.stop(),
   };
 }
-
-export const basic = (username: string, password: string): string =>
-  `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 
 /** Asks the decision endpoint the way nginx does. */
 export function decide(

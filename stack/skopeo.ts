@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciImage } from './oci-image.ts';
+import { remember } from './credentials.ts';
 
 export interface Credentials {
   username: string;
@@ -50,6 +51,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 function credsArg(c: Credentials): string {
   // skopeo splits at the first colon, so a colon is allowed in the password but not in the username.
   if (c.username.includes(':')) throw new Error('skopeo cannot pass a username containing ":"');
+  remember(c.username, c.password); // for the log check: skopeo sends these as an Authorization header
   return `${c.username}:${c.password}`;
 }
 

@@ -13,6 +13,7 @@ import type { Pki } from './certs.ts';
 import { stopAll } from './process.ts';
 import { dnKey, seed, startSlapd } from './slapd.ts';
 import type { Slapd } from './slapd.ts';
+import { assertNoSecretsInLogs } from './credentials.ts';
 
 const { alice, bob, dave, pobrien } = seed.users;
 
@@ -77,10 +78,14 @@ void describe('slapd harness', () => {
 
   after(async () => {
     try {
-      await Promise.all([slapd.destroy(), anonDn.destroy()]);
+      await assertNoSecretsInLogs(); // before the servers and their logs are removed
     } finally {
-      await stopAll(); // also when before() failed half-way: nothing may outlive the test file
-      await rm(tmp, { recursive: true, force: true });
+      try {
+        await Promise.all([slapd.destroy(), anonDn.destroy()]);
+      } finally {
+        await stopAll(); // also when before() failed half-way: nothing may outlive the test file
+        await rm(tmp, { recursive: true, force: true });
+      }
     }
   });
 

@@ -9,6 +9,7 @@ import type { Pki } from './certs.ts';
 import { freePort, run, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 import { seed } from './seed/openldap.ts';
+import { watchLog } from './credentials.ts';
 
 export { seed };
 
@@ -213,6 +214,7 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'slapd-'));
   const logFile = join(dir, 'slapd.log');
+  const unwatch = watchLog(logFile);
   const confDir = join(dir, 'slapd.d');
   const [port, ldapsPort] = await twoPorts();
   const url = `ldap://127.0.0.1:${port}`;
@@ -288,6 +290,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     start,
     async destroy() {
       await stop();
+      unwatch();
       await rm(dir, { recursive: true, force: true });
     },
     async countBinds(dn: string) {

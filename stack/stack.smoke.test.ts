@@ -19,6 +19,7 @@ import { startRegistry } from './registry.ts';
 import type { Registry } from './registry.ts';
 import { createSkopeo, readPulledImage } from './skopeo.ts';
 import type { Skopeo } from './skopeo.ts';
+import { assertNoSecretsInLogs } from './credentials.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -103,8 +104,12 @@ void describe('stack smoke: nginx reference config + registry + skopeo', { timeo
   });
 
   after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await stopAll(); // anything a failed start left behind
+    try {
+      await assertNoSecretsInLogs(); // before the servers and their logs are removed
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await stopAll(); // anything a failed start left behind
+    }
   });
 
   void test('GET /v2/ without credentials: 401 with the Basic challenge and the API version header', async () => {

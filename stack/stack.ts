@@ -44,7 +44,8 @@ export interface StackReply {
 }
 
 export interface StackRequestOptions {
-  headers?: Record<string, string>;
+  /** An array sends the header once per value, in order. */
+  headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   /** Default 30 s. */
   timeoutMs?: number;
@@ -214,7 +215,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { ...sidecarEnvFor(slapd), ...options.sidecarEnv },
       { logDir: runDir },
     );
-    undo.push(() => sidecar.stop());
+    undo.push(async () => {
+      await sidecar.stop();
+      sidecar.forgetLog(); // its log lives in runDir, removed last
+    });
     const nginx = await startNginx({
       registryPort: registry.port,
       authPort: sidecar.port,

@@ -17,7 +17,8 @@ import { buildOciImage, MEDIA_TYPES } from '@registry-ldap-auth/stack/oci-image'
 import { run, stopAll } from '@registry-ldap-auth/stack/process';
 import { startHttp200 } from '@registry-ldap-auth/stack/http-200';
 import { startRegistry } from '@registry-ldap-auth/stack/registry';
-import { basic, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { basic } from '@registry-ldap-auth/stack/credentials';
+import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { createSkopeo } from '@registry-ldap-auth/stack/skopeo';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import { sidecarEnvFor } from '@registry-ldap-auth/stack/stack';

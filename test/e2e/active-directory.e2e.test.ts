@@ -21,6 +21,7 @@ import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { createSkopeo, readPulledImage } from '@registry-ldap-auth/stack/skopeo';
 import type { Credentials, Skopeo } from '@registry-ldap-auth/stack/skopeo';
+import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 
 const REFUSED = /denied|forbidden|403/i;
 const UNAUTHORIZED = /unauthorized|authentication required|401/i;
@@ -67,8 +68,12 @@ void describe('push and pull through nginx with Active Directory groups', { time
   });
 
   after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await stopAll(); // anything a failed start left running
+    try {
+      await assertNoSecretsInLogs(); // before the servers and their logs are removed
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await stopAll(); // anything a failed start left running
+    }
   });
 
   const ref = (repo: string): string => `127.0.0.1:${nginx.port}/${repo}`;

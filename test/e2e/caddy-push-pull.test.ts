@@ -29,7 +29,6 @@ pushPullMatrix(
       return {
         e2e,
         host: `127.0.0.1:${caddy.port}`,
-        extraLogs: [caddy.accessLog, caddy.logFile],
         async loggedUser(user, method, path, status) {
           // Caddy 2.6's access log cannot name the user forward_auth verified (copy_headers changes the
           // request after it was logged): the sidecar's audit line for that request names them.

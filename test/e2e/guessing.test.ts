@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { seed } from '@registry-ldap-auth/stack/slapd';
-import { basic, startE2e } from './support/fixture.ts';
+import { basic } from '@registry-ldap-auth/stack/credentials';
+import { startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 
 const { alice, bob } = seed.users;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
+import { MEDIA_TYPES, buildOciImage } from '@registry-ldap-auth/stack/oci-image';
 import { authAs, creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
 
@@ -75,6 +75,7 @@ for (const setup of SETUPS) {
       let e2e: E2e;
       let teardown: (() => Promise<void>) | undefined;
       let layer: string;
+      let manifest: string;
 
       before(async () => {
         ({ e2e, teardown } = await startE2e({
@@ -84,6 +85,7 @@ for (const setup of SETUPS) {
         // ci/source holds a layer only registry-ci may read; alice (registry-pushers) may push team/* only.
         const secret = await buildOciImage(join(e2e.work, 'secret'), { tag: 'v1', layerSizes: [64 * 1024] });
         layer = secret.layers[0]?.digest ?? '';
+        manifest = secret.manifest.digest;
         const push = await e2e.skopeo.push(secret, `${e2e.stack.host}/ci/source:v1`, creds('dave'));
         assert.equal(push.code, 0, push.stderr);
       });
@@ -129,6 +131,70 @@ for (const setup of SETUPS) {
           assert.equal(audit.length, setup.refusedBy === 'sidecar' ? i + 1 : 0);
         });
       }
+
+      /** alice's POST to start an upload in `repo`, refused or not, left no link to the layer and no read. */
+      const assertNoLeak = async (repo: string): Promise<void> => {
+        assert.equal(await linkedInto(repo), false, `ci/source's layer was linked into ${repo}`);
+        const read = await e2e.stack.request('GET', `/v2/${repo}/blobs/${layer}`, {
+          headers: authAs('alice'),
+        });
+        assert.notEqual(read.status, 200, `alice read ci/source's layer through ${repo}`);
+      };
+
+      void test('every query spelling Go reads as `from` is checked as `from`: 403, nothing linked', async () => {
+        const d = encodeURIComponent(layer);
+        const queries = [
+          `mount=${d}&fr%6Fm=ci%2Fsource`, // Go decodes keys
+          `m%6Funt=${d}&from=ci%2Fsource`,
+          `mount=${d}&from=ci%2Fsource&from=team%2Fbase`, // Go takes the first
+          `mount=${d}&from=team%2Fbase&from=ci%2Fsource`,
+          `mount=${d}&from=team%2Fbase;from=ci%2Fsource`, // Go 1.17+ drops a pair holding `;`
+          `mount=${d}&mount=${d}&from=ci%2Fsource`,
+        ];
+        for (const [i, query] of queries.entries()) {
+          const repo = `team/query${i}`;
+          for (const slash of ['/', '']) {
+            const res = await e2e.stack.request('POST', `/v2/${repo}/blobs/uploads${slash}?${query}`, {
+              headers: { ...authAs('alice'), 'Content-Length': '0' },
+            });
+            assert.equal(res.status, 403, `${query} (${slash || 'no slash'}) answered ${res.status}`);
+          }
+          await assertNoLeak(repo);
+        }
+      });
+
+      void test('of two Content-Type lines the first counts, as in Go: a form first is refused', async () => {
+        const send = (contentTypes: string[], repo: string) =>
+          e2e.stack.request('POST', `/v2/${repo}/blobs/uploads/`, {
+            headers: { ...authAs('alice'), 'Content-Type': contentTypes },
+            body: form(layer),
+          });
+        const formFirst = await send(
+          ['application/x-www-form-urlencoded', 'application/octet-stream'],
+          'team/ct0',
+        );
+        assert.equal(formFirst.status, 403);
+        await send(['application/octet-stream', 'application/x-www-form-urlencoded'], 'team/ct1');
+        await assertNoLeak('team/ct0');
+        await assertNoLeak('team/ct1');
+      });
+
+      void test('method-override headers and parameters are not honoured: a GET stays a GET', async () => {
+        const path = `/v2/ci/source/manifests/${manifest}`;
+        const res = await e2e.stack.request('GET', `${path}?_method=DELETE`, {
+          headers: {
+            ...authAs('dave'),
+            Accept: MEDIA_TYPES.manifest,
+            'X-HTTP-Method-Override': 'DELETE',
+            'X-Method-Override': 'DELETE',
+          },
+        });
+        assert.equal(res.status, 200);
+        const head = await e2e.stack.request('HEAD', path, {
+          headers: { ...authAs('dave'), Accept: MEDIA_TYPES.manifest },
+        });
+        assert.equal(head.status, 200, 'the manifest is gone');
+      });
 
       void test('an ordinary upload by alice still starts (202), with or without a content type', async () => {
         for (const contentType of [undefined, 'application/octet-stream']) {

@@ -8,7 +8,6 @@ pushPullMatrix('push and pull through nginx with LDAP groups', async () => {
   return {
     e2e,
     host: e2e.stack.host,
-    extraLogs: [],
     async loggedUser(user, method, path, status) {
       const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const line = new RegExp(` - ${escape(user)} \\[.*"${method} ${escape(path)} HTTP/1\\.1" ${status} `);

@@ -14,9 +14,11 @@ import type { Metrics } from './metrics.ts';
 import { REASONS, isChallenge } from './reasons.ts';
 import { createAddressResolver, createPeerTrust } from './client-address.ts';
 import { createOriginalRequestReader } from './original-request.ts';
+import { withDeadline } from './directory/connection.ts';
+import { DirectoryUnavailableError, asUnavailable } from './directory/errors.ts';
 
 export interface AppDependencies {
-  readonly config: Pick<Config, 'realm' | 'trustedProxies'>;
+  readonly config: Pick<Config, 'realm' | 'trustedProxies'> & Partial<Pick<Config, 'decisionTimeoutMs'>>;
   readonly decider: Decider;
   readonly directory: Pick<Directory, 'checkHealth'>;
   readonly metrics: Metrics;
@@ -283,16 +285,53 @@ export function createMetricsApp(deps: AppDependencies): Express {
   metricsApp.get('/healthz', (_req: Request, res: Response) => {
     res.json({ status: 'ok' });
   });
+  const readiness = readinessCheck(deps);
   metricsApp.get('/readyz', async (_req: Request, res: Response) => {
-    try {
-      await deps.directory.checkHealth();
-      res.json({ status: 'ready' });
-    } catch (error) {
-      res.status(503).json({ status: 'directory unreachable', error: (error as Error).message });
-    }
+    const verdict = await readiness();
+    if (verdict.ready) res.json({ status: 'ready' });
+    else res.status(503).json({ status: 'not_ready', reason: verdict.reason, variable: verdict.variable });
   });
   metricsApp.get('/metrics', async (_req: Request, res: Response) => {
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   return metricsApp;
+}
+
+type Readiness = { ready: true } | { ready: false; reason: string; variable: string };
+
+/**
+ * /readyz asks the directory (bounded by DECISION_TIMEOUT_MS) and answers with a reason code and the
+ * variable to look at, never the error text: that goes to the log, once per change.
+ */
+function readinessCheck(deps: AppDependencies): () => Promise<Readiness> {
+  const { logger } = deps.loggers;
+  const timeoutMs = deps.config.decisionTimeoutMs ?? 10_000;
+  let last = 'ready';
+  return async () => {
+    let verdict: Readiness;
+    let detail = '';
+    try {
+      await withDeadline(
+        deps.directory.checkHealth(),
+        timeoutMs,
+        () => new DirectoryUnavailableError(`the readiness check took longer than ${timeoutMs} ms`),
+      );
+      verdict = { ready: true };
+    } catch (error) {
+      const unavailable = asUnavailable(error);
+      detail = unavailable.message;
+      verdict = {
+        ready: false,
+        reason: unavailable.kind === 'unreachable' ? 'directory_unreachable' : unavailable.kind,
+        variable: unavailable.variable,
+      };
+    }
+    const summary = verdict.ready ? 'ready' : `${verdict.reason}: ${detail}`;
+    if (summary !== last) {
+      if (verdict.ready) logger.info('ready: the directory answers');
+      else logger.warn({ reason: verdict.reason, variable: verdict.variable, error: detail }, 'not ready');
+      last = summary;
+    }
+    return verdict;
+  };
 }

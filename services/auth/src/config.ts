@@ -7,6 +7,7 @@ import type { Env } from './env-reader.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
 import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
+import { pemCertificates } from './directory/ldap-config.ts';
 import type { LdapConfig } from './directory/ldap-config.ts';
 import { LOG_LEVELS } from './logger.ts';
 import type { LogLevel } from './logger.ts';
@@ -24,6 +25,8 @@ export interface Config {
   /** Connections the decision port holds at once. */
   readonly maxConnections: number;
   readonly realm: string;
+  /** The most a decision may wait for the directory (DECISION_TIMEOUT_MS): then 503, or a stale entry. */
+  readonly decisionTimeoutMs: number;
   readonly ldap: LdapConfig;
   readonly cache: {
     readonly ttlSeconds: number;
@@ -56,8 +59,7 @@ function readCa(r: Reader): string[] | undefined {
   const file = r.raw('LDAP_CA_FILE');
   if (file === undefined) return undefined;
   try {
-    const pem = readFileSync(file, 'utf8');
-    const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const certs = pemCertificates(readFileSync(file, 'utf8'));
     if (certs.length === 0) r.problems.push(`LDAP_CA_FILE: ${file} holds no PEM certificate`);
     return certs;
   } catch (error) {
@@ -127,9 +129,11 @@ function readLdap(r: Reader): LdapConfig {
     urls,
     startTls,
     ca: readCa(r),
+    caFile: r.raw('LDAP_CA_FILE'),
     tlsInsecure,
     bindDn,
     bindPassword,
+    bindPasswordFile: r.raw('LDAP_BIND_PASSWORD_FILE'),
     userBaseDn,
     userFilter: userFilter ?? FilterTemplate.parse(defaults.userFilter, ['username']),
     usernameAttribute: attribute('LDAP_USERNAME_ATTRIBUTE', defaults.usernameAttribute),
@@ -213,6 +217,8 @@ function read(r: Reader): Config {
     metricsPort: r.int('METRICS_PORT', 9090, 0, 65535),
     maxConnections: r.int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     realm: r.string('AUTH_REALM', 'Registry realm'),
+    // nginx's /_auth location waits 30 s (proxy_read_timeout): answer well before it gives up.
+    decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 10_000, 100, 600_000),
     ldap,
     cache: {
       ttlSeconds: r.int('CACHE_TTL_SECONDS', 300, 0, 86_400),

@@ -56,6 +56,13 @@ export interface DeciderOptions {
    * their turn, so a burst of distinct credentials cannot flood the directory with connections.
    */
   readonly maxConcurrentVerifications?: number;
+  /** Verifications that may wait for a slot; beyond that a decision fails at once (503). */
+  readonly maxQueuedVerifications?: number;
+  /**
+   * The most a decision may wait for the directory, queueing included (DECISION_TIMEOUT_MS); then it is
+   * answered as an outage (503, or a stale entry), well before nginx gives up on the subrequest.
+   */
+  readonly decisionTimeoutMs?: number;
 }
 
 export class Decider {
@@ -65,7 +72,10 @@ export class Decider {
 
   constructor(options: DeciderOptions) {
     this.#o = options;
-    this.#slots = new Slots(options.maxConcurrentVerifications ?? Number.POSITIVE_INFINITY);
+    this.#slots = new Slots(
+      options.maxConcurrentVerifications ?? Number.POSITIVE_INFINITY,
+      options.maxQueuedVerifications ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /**
@@ -100,7 +110,11 @@ export class Decider {
     const lock = lockout.lockOf(cached?.verdict.account ?? lockout.accountOf(login), request.clientIp);
     if (lock !== undefined) return { ...context, reason: 'locked_out', source: 'none', lock: lock.kind };
     if (cached?.fresh === true) return this.#conclude(context, cached.verdict, 'cache');
-    const { outcome, joined } = this.#verifyOnce(key, login, credentials.password, request.clientIp);
+    // stale-if-error: a verified entry past its TTL is honoured only because the directory cannot be asked;
+    // once it is known to be down, without queueing behind requests that wait for it.
+    if (cached?.verdict.kind === 'verified' && this.#o.directory.knownDown?.() === true)
+      return this.#conclude(context, cached.verdict, 'stale');
+    const { outcome, joined } = this.#verifyWithin(key, login, credentials.password, request.clientIp);
     return outcome.then((o): Decision => {
       if ('locked' in o)
         return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
@@ -111,13 +125,13 @@ export class Decider {
           return { ...context, reason: 'locked_out', source: 'directory', lock: held.kind };
         return this.#conclude(context, o.verdict, 'directory');
       }
-      // stale-if-error: a verified entry past its TTL is honoured only because the directory cannot be asked.
       if (cached?.verdict.kind === 'verified') return this.#conclude(context, cached.verdict, 'stale');
+      const { unavailable } = o;
       return {
         ...context,
-        reason: 'directory_unavailable',
+        reason: unavailable.misconfigured ? 'directory_misconfigured' : 'directory_unavailable',
         source: 'directory',
-        error: o.unavailable.message,
+        error: unavailable.message,
       };
     });
   }
@@ -138,6 +152,30 @@ export class Decider {
     return { ...context, identity: verdict.identity, reason: granted ? 'granted' : 'not_granted', source };
   }
 
+  /** #verifyOnce, answered as an outage if it takes longer than decisionTimeoutMs. */
+  #verifyWithin(
+    key: string,
+    login: string,
+    password: string,
+    address: string,
+  ): { outcome: Promise<Outcome>; joined: boolean } {
+    const { outcome: pending, joined } = this.#verifyOnce(key, login, password, address);
+    const ms = this.#o.decisionTimeoutMs;
+    if (ms === undefined) return { outcome: pending, joined };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({
+          unavailable: new DirectoryUnavailableError(`the directory did not answer within ${ms} ms`),
+        });
+      }, ms);
+    });
+    const outcome = Promise.race([pending, expired]).finally(() => {
+      clearTimeout(timer);
+    });
+    return { outcome, joined };
+  }
+
   /** Concurrent checks of the same credentials wait for the first one's directory round trip. */
   #verifyOnce(
     key: string,
@@ -148,7 +186,11 @@ export class Decider {
     const pending = this.#inflight.get(key);
     if (pending !== undefined) return { outcome: pending, joined: true };
     const outcome = this.#slots
-      .run(() => this.#verify(key, login, password, address))
+      .run(() => this.#verify(key, login, password, address), this.#o.decisionTimeoutMs)
+      .catch((error: unknown): Outcome => {
+        if (error instanceof DirectoryUnavailableError) return { unavailable: error };
+        throw error;
+      })
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, outcome);
     return { outcome, joined: false };
@@ -221,18 +263,24 @@ export class Decider {
   }
 }
 
-/** A counting semaphore: at most `max` tasks run at once, the rest start in arrival order. */
+/**
+ * A counting semaphore: at most `max` tasks run at once, at most `maxWaiting` wait, in arrival order. A
+ * task that cannot wait (queue full) or waited `waitMs` without a slot fails with DirectoryUnavailableError
+ * and never runs: nobody would be waiting for its answer.
+ */
 class Slots {
   readonly #max: number;
+  readonly #maxWaiting: number;
   readonly #waiting: (() => void)[] = [];
   #running = 0;
 
-  constructor(max: number) {
+  constructor(max: number, maxWaiting: number) {
     this.#max = max;
+    this.#maxWaiting = maxWaiting;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  async run<T>(task: () => Promise<T>, waitMs?: number): Promise<T> {
+    if (this.#running >= this.#max) await this.#wait(waitMs);
     else this.#running++;
     try {
       return await task();
@@ -241,5 +289,28 @@ class Slots {
       if (next === undefined) this.#running--;
       else next(); // the slot passes straight to the next task
     }
+  }
+
+  #wait(waitMs: number | undefined): Promise<void> {
+    if (this.#waiting.length >= this.#maxWaiting) {
+      return Promise.reject(
+        new DirectoryUnavailableError(`${this.#waiting.length} directory verifications already waiting`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const start = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (waitMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = this.#waiting.indexOf(start);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(new DirectoryUnavailableError(`no directory slot came free within ${waitMs} ms`));
+        }, waitMs);
+      }
+      this.#waiting.push(start);
+    });
   }
 }

@@ -1,5 +1,6 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { unknownVariableWarnings } from './check/check.ts';
 import { runCheckCommand } from './check/cli.ts';
@@ -49,27 +50,30 @@ async function main(): Promise<void> {
   }
   const { authListener, metricsApp, directory } = createService(config, loggers);
 
+  // The directory is probed in the background: start-up never waits for it, so the process listens (and
+  // answers 503 with a reason on /readyz) even when the directory is unreachable or stalls.
   const probe = async (): Promise<void> => {
     try {
       await directory.checkHealth();
     } catch (error) {
       logger.warn({ error: (error as Error).message }, 'directory health check failed');
     }
+    await directory.probeServers?.();
   };
-  await probe();
+  void probe();
   const timer = setInterval(() => void probe(), HEALTH_INTERVAL_MS);
   timer.unref();
 
   const authServer = createLimitedServer(authListener, {
     ...DEFAULT_LIMITS,
     maxConnections: config.maxConnections,
-  }).listen(config.port, config.host);
+  });
   // A scraper and a probe or two: a small cap is plenty.
-  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 }).listen(
-    config.metricsPort,
-    config.metricsHost,
-  );
-  await Promise.all([once(authServer, 'listening'), once(metricsServer, 'listening')]);
+  const metricsServer = createLimitedServer(metricsApp, { ...DEFAULT_LIMITS, maxConnections: 64 });
+  await Promise.all([
+    listen(authServer, config.port, config.host, 'PORT', 'HOST'),
+    listen(metricsServer, config.metricsPort, config.metricsHost, 'METRICS_PORT', 'METRICS_HOST'),
+  ]);
   logger.info(
     {
       port: config.port,
@@ -119,6 +123,37 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {
     stop('SIGINT');
   });
+  // Rotation without a restart: LDAP_BIND_PASSWORD_FILE and LDAP_CA_FILE are read again.
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 're-reading LDAP_BIND_PASSWORD_FILE and LDAP_CA_FILE');
+    directory.reload?.();
+  });
+}
+
+/** Listens, or exits 2 naming the variable when the address cannot be used (port in use, no such host). */
+async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  portVar: string,
+  hostVar: string,
+): Promise<void> {
+  server.listen(port, host);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${port} is already in use: set ${portVar} to a free port`
+        : code === 'EACCES'
+          ? `not allowed to listen on port ${port}: set ${portVar} to a port above 1023`
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+            ? `${host} is not an address of this machine: check ${hostVar}`
+            : `cannot listen on ${host}:${port} (${code}): check ${hostVar} and ${portVar}`;
+    process.stderr.write(`registry-ldap-auth: ${why}\n`);
+    process.exit(2);
+  }
 }
 
 void main().catch((error: unknown) => {

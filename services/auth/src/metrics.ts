@@ -1,8 +1,10 @@
 // Prometheus metrics (names fixed by CONTRACT.md), on a registry of their own rather than the global one.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DirectoryObserver, LdapOperation, OperationOutcome } from './directory/directory.ts';
+import type { ServerEvent } from './directory/servers.ts';
 
 export interface Metrics extends DirectoryObserver {
+  serverState(event: ServerEvent): void;
   readonly registry: Registry;
   readonly decisions: Counter<'action' | 'result'>;
   readonly rejections: Counter<'reason'>;
@@ -11,6 +13,7 @@ export interface Metrics extends DirectoryObserver {
   readonly cacheMisses: Counter;
   readonly cacheEntries: Gauge;
   readonly ldapUp: Gauge;
+  readonly ldapServerUp: Gauge<'server'>;
   readonly lockouts: Counter<'key'>;
   /**
    * A counter increment for the hot path: a plain number, added to the counter (through `add`) when
@@ -47,6 +50,12 @@ export function createMetrics(cacheSize: () => number): Metrics {
   const ldapUp = new Gauge({
     name: 'registry_auth_ldap_up',
     help: '1 while the directory answers, 0 after an operation or health check failed to reach it',
+    registers: [registry],
+  });
+  const ldapServerUp = new Gauge({
+    name: 'registry_auth_ldap_server_up',
+    help: 'Per LDAP_URL entry: 1 while the server is in use, 0 while it is skipped after failing to connect or answer (probed again every few seconds)',
+    labelNames: ['server'] as const,
     registers: [registry],
   });
   return {
@@ -93,6 +102,7 @@ export function createMetrics(cacheSize: () => number): Metrics {
       },
     }),
     ldapUp,
+    ldapServerUp,
     lockouts: new Counter({
       name: 'registry_auth_lockouts_total',
       help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
@@ -109,6 +119,9 @@ export function createMetrics(cacheSize: () => number): Metrics {
     operation(operation: LdapOperation, outcome: OperationOutcome, seconds: number) {
       ldapDuration.observe({ operation, outcome }, seconds);
       ldapUp.set(outcome === 'error' ? 0 : 1);
+    },
+    serverState({ server, up }: ServerEvent) {
+      ldapServerUp.set({ server }, up ? 1 : 0);
     },
   };
 }

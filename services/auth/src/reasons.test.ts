@@ -22,6 +22,7 @@ describe('REASONS: the one table of statuses', () => {
     invalid_request: [403, 'deny'],
     form_body: [403, 'deny'],
     directory_unavailable: [503, 'error'],
+    directory_misconfigured: [503, 'error'],
     proxy_misconfigured: [500, 'error'],
     internal_error: [500, 'error'],
   };
@@ -53,5 +54,6 @@ describe('REASONS: the one table of statuses', () => {
     assert.equal(isChallenge('locked_out'), true);
     assert.equal(isChallenge('not_granted'), false);
     assert.equal(REASONS.directory_unavailable.status, 503);
+    assert.equal(REASONS.directory_misconfigured.status, 503, 'a rejected service bind is not a 401 either');
   });
 });

@@ -77,6 +77,12 @@ export const REASONS = {
     result: 'error',
     description: 'the directory is unreachable and no valid cached decision exists',
   },
+  directory_misconfigured: {
+    status: 503,
+    result: 'error',
+    description:
+      "the directory refuses this service's configuration (service bind rejected, base DN missing, certificate not trusted); the log names the variable",
+  },
   proxy_misconfigured: {
     status: 500,
     result: 'error',

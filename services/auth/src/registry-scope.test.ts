@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bodyParameters, requiredAccess } from './registry-scope.ts';
+import { bodyParameters, isRepositoryName, requiredAccess } from './registry-scope.ts';
 import type { Access } from './registry-scope.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -53,10 +53,70 @@ describe('requiredAccess: the distribution route table', () => {
   }
 });
 
+describe('requiredAccess: what distribution routes is authorized like its canonical form', () => {
+  const table: [string, string, readonly Access[]][] = [
+    [
+      'HEAD',
+      '/v2/app/blobs/uploads/6f1c2a7e-1b2c-4d5e-8f90-0123456789ab',
+      [{ action: 'push', repository: 'app' }],
+    ],
+    ['GET', '/v2/app/blobs/uploads/a.b=c_d-e', [{ action: 'push', repository: 'app' }]],
+    // gorilla/mux StrictSlash(true): the other form is routed and answered with a 301 to the canonical one.
+    ['POST', '/v2/app/blobs/uploads', [{ action: 'push', repository: 'app' }]],
+    [
+      'POST',
+      `/v2/app/blobs/uploads?mount=${encodeURIComponent(DIGEST)}&from=other`,
+      [
+        { action: 'push', repository: 'app' },
+        { action: 'pull', repository: 'other' },
+      ],
+    ],
+    ['GET', '/v2', [{ action: 'login' }]],
+    ['GET', '/v2/_catalog/', [{ action: 'catalog' }]],
+    ['GET', '/v2/team/app/tags/list/', [{ action: 'pull', repository: 'team/app' }]],
+    ['HEAD', '/v2/app/manifests/latest/', [{ action: 'pull', repository: 'app' }]],
+    ['PATCH', '/v2/app/blobs/uploads/abc/', [{ action: 'push', repository: 'app' }]],
+    // reference.NameRegexp: an optional domain (upper case, dots, a port) before the path components.
+    [
+      'GET',
+      '/v2/Registry.Example.COM/team/app/tags/list',
+      [{ action: 'pull', repository: 'Registry.Example.COM/team/app' }],
+    ],
+    ['GET', '/v2/localhost:5000/app/manifests/v1', [{ action: 'pull', repository: 'localhost:5000/app' }]],
+    ['PUT', '/v2/my-host/app/manifests/v1', [{ action: 'push', repository: 'my-host/app' }]],
+    // Separators: one period, one or two underscores, any number of dashes.
+    ['GET', '/v2/a.b/c__d/e---f/g_h/tags/list', [{ action: 'pull', repository: 'a.b/c__d/e---f/g_h' }]],
+    // A name may end in a route's own words.
+    ['GET', '/v2/x/blobs/uploads/tags/list', [{ action: 'pull', repository: 'x/blobs/uploads' }]],
+    ['POST', '/v2/x/blobs/uploads/blobs/uploads/', [{ action: 'push', repository: 'x/blobs/uploads' }]],
+    [
+      'GET',
+      `/v2/${'a/'.repeat(126)}bbb/manifests/latest`,
+      [{ action: 'pull', repository: `${'a/'.repeat(126)}bbb` }],
+    ],
+  ];
+  for (const [method, uri, expected] of table) {
+    it(`${method} ${uri.slice(0, 70)}`, () => {
+      assert.deepEqual(access(method, uri), expected);
+    });
+  }
+
+  it('a mount whose source has a domain needs pull on that exact name', () => {
+    assert.deepEqual(
+      access('POST', `/v2/app/blobs/uploads/?mount=${DIGEST}&from=Mirror.Example%2Flib%2Fbase`),
+      [
+        { action: 'push', repository: 'app' },
+        { action: 'pull', repository: 'Mirror.Example/lib/base' },
+      ],
+    );
+  });
+});
+
 describe('requiredAccess: hostile and unknown requests are denied', () => {
   const hostile: [string, string][] = [
     ['GET', '/'],
-    ['GET', '/v2'],
+    ['GET', '/v2x'],
+    ['GET', '/v3/'],
     ['GET', '/v1/_ping'],
     ['POST', '/v2/'],
     ['DELETE', '/v2/_catalog'],
@@ -86,6 +146,26 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
     ['POST', `/v2/app/blobs/uploads/?mount=${DIGEST}&from=a&from=b`],
     ['POST', `/v2/app/blobs/uploads/?mount=nodigest&from=other`],
     ['GET', '/v2/app/tags/list/../../../_catalog'],
+    // Upper case and a port only in a leading domain component, which must be followed by a path.
+    ['GET', '/v2/Team/App/manifests/latest'],
+    ['GET', '/v2/host:5000/manifests/latest'],
+    ['GET', '/v2/team/host:5000/app/manifests/latest'],
+    ['GET', '/v2/-host/app/manifests/latest'],
+    ['GET', '/v2/host-/app/manifests/latest'],
+    ['GET', '/v2/host..example/app/manifests/latest'],
+    ['GET', '/v2/host:/app/manifests/latest'],
+    ['GET', '/v2/a___b/manifests/latest'],
+    ['GET', '/v2/a._b/manifests/latest'],
+    ['GET', `/v2/${'a/'.repeat(127)}bb/manifests/latest`],
+    ['GET', `/v2/app/blobs/sha256:${'a'.repeat(1100)}`],
+    // Two slashes, or one at the end as well as the optional one.
+    ['GET', '/v2//'],
+    ['GET', '/v2/app/tags/list//'],
+    ['POST', '/v2/app/blobs/uploads//'],
+    // POST on an upload would start another one (a mount included); the registry routes it, clients don't.
+    ['POST', `/v2/app/blobs/uploads/abc?mount=${DIGEST}&from=other`],
+    ['GET', '/v2/app/blobs/uploads/'],
+    ['HEAD', '/v2/_catalog'],
     ['GET', '/v2/app/manifests/latest#frag'],
   ];
   for (const [method, uri] of hostile) {
@@ -111,7 +191,8 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
           if (path.includes('%') || /(^|\/)\.\.?(\/|$)/.test(path)) assert.equal(result.ok, false);
           if (result.ok) {
             for (const a of result.access)
-              if (a.repository !== undefined) assert.match(a.repository, /^[a-z0-9]+([._/-]+[a-z0-9]+)*$/);
+              if (a.repository !== undefined)
+                assert.match(a.repository, /^[A-Za-z0-9]+([._/:-]+[A-Za-z0-9]+)*$/);
           }
         },
       ),
@@ -208,5 +289,33 @@ describe('requiredAccess: a query read the way Go reads it', () => {
   });
   it('an empty from is refused rather than read as absent', () => {
     assert.ok(denied(`/v2/app/blobs/uploads/?mount=${digest}&from=`));
+  });
+});
+
+describe('isRepositoryName: exactly the names distribution v2.8.2 accepts', () => {
+  // reference/regexp.go, spelt out as distribution writes it. Its `[-]*` separator makes a backtracking
+  // engine exponential on long near misses, so it is only run here, on short strings.
+  const alphaNumeric = '[a-z0-9]+';
+  const separator = '(?:[._]|__|[-]*)';
+  const nameComponent = `${alphaNumeric}(?:${separator}${alphaNumeric})*`;
+  const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+  const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
+  const distribution = new RegExp(`^(?:${domain}/)?${nameComponent}(?:/${nameComponent})*$`);
+
+  it('agrees with reference.NameRegexp on generated names', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', 'Z', '0', '9', '.', '_', '-', ':', '/'), maxLength: 14 }),
+        (name) => {
+          assert.equal(isRepositoryName(name), distribution.test(name), name);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('and on the 255-character limit (reference.NameTotalLengthMax)', () => {
+    assert.equal(isRepositoryName('a'.repeat(255)), true);
+    assert.equal(isRepositoryName('a'.repeat(256)), false);
   });
 });

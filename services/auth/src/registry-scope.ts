@@ -16,41 +16,66 @@ export type ScopeResult =
   | { readonly ok: true; readonly access: readonly Access[] }
   | { readonly ok: false; readonly why: string; readonly denial: ScopeDenial };
 
-// distribution/reference: path-component, joined by '/', whole name at most 255 characters.
+// The repository name as distribution v2.8.2 routes it (reference.NameRegexp in reference/regexp.go): an
+// optional domain (which may hold upper case and a port) and '/', then lower-case path components joined
+// by '/'; at most 255 characters in all (reference.NameTotalLengthMax). The component separator there is
+// `(?:[._]|__|[-]*)`; `-+` accepts the same names without the empty alternative, which would make this
+// backtracking engine exponential on a near miss (Go's RE2 is linear).
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const NAME = `${COMPONENT}(?:/${COMPONENT})*`;
+const NAME = `(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*`;
 const NAME_RE = new RegExp(`^${NAME}$`);
 const MAX_NAME_LENGTH = 255;
-// A tag (reference.TagRegexp) or a digest (digest.DigestRegexp).
+// A tag (reference.TagRegexp) or a digest (go-digest's DigestRegexp, as Debian's build links it).
 const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
 const DIGEST = '[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+';
 const DIGEST_RE = new RegExp(`^${DIGEST}$`);
-// Upload session ids are opaque to clients; distribution issues UUIDs, we allow the same alphabet.
-const UPLOAD_ID = '[A-Za-z0-9_=-]+';
+// The upload route's `{uuid:[a-zA-Z0-9-_.=]+}`; a lone `.` or `..` is a dot segment and refused before.
+const UPLOAD_ID = '[A-Za-z0-9_.=-]+';
+// Longer than any route with a valid name, tag or digest of a real algorithm; bounds the regex work.
+const MAX_PATH_LENGTH = 1024;
 
 interface Route {
   readonly pattern: RegExp;
   readonly methods: Readonly<Record<string, Action>>;
 }
 
-// Order matters: the upload routes must be tried before `blobs/<digest>`.
+/**
+ * One route per entry of distribution's route table (registry/api/v2/descriptors.go), with the methods its
+ * dispatchers answer. The router is gorilla/mux with StrictSlash(true): each path also matches with its
+ * trailing slash added or removed, and the registry answers that with a 301 to the canonical path, so
+ * both forms need the same access. No path matches two of these routes: their last segments differ,
+ * and a digest holds a ':' where an upload id cannot.
+ */
+const route = (template: string, methods: Readonly<Record<string, Action>>): Route => ({
+  pattern: new RegExp(`^${template.replace(/\/$/, '')}/?$`),
+  methods,
+});
+
 const ROUTES: readonly Route[] = [
-  { pattern: new RegExp(`^/v2/(${NAME})/tags/list$`), methods: { GET: 'pull', HEAD: 'pull' } },
-  {
-    pattern: new RegExp(`^/v2/(${NAME})/manifests/(?:${TAG}|${DIGEST})$`),
-    methods: { GET: 'pull', HEAD: 'pull', PUT: 'push', DELETE: 'delete' },
-  },
-  { pattern: new RegExp(`^/v2/(${NAME})/blobs/uploads/$`), methods: { POST: 'push' } },
-  {
-    // GET is the upload's status; DELETE cancels the upload, which is part of pushing.
-    pattern: new RegExp(`^/v2/(${NAME})/blobs/uploads/${UPLOAD_ID}$`),
-    methods: { GET: 'push', PATCH: 'push', PUT: 'push', DELETE: 'push' },
-  },
-  {
-    pattern: new RegExp(`^/v2/(${NAME})/blobs/${DIGEST}$`),
-    methods: { GET: 'pull', HEAD: 'pull', DELETE: 'delete' },
-  },
-  { pattern: new RegExp(`^/v2/(${NAME})/referrers/${DIGEST}$`), methods: { GET: 'pull', HEAD: 'pull' } },
+  route('/v2/', { GET: 'login', HEAD: 'login' }),
+  route('/v2/_catalog', { GET: 'catalog' }),
+  route(`/v2/(${NAME})/tags/list`, { GET: 'pull', HEAD: 'pull' }),
+  route(`/v2/(${NAME})/manifests/(?:${TAG}|${DIGEST})`, {
+    GET: 'pull',
+    HEAD: 'pull',
+    PUT: 'push',
+    DELETE: 'delete',
+  }),
+  route(`/v2/(${NAME})/blobs/uploads/`, { POST: 'push' }),
+  // GET and HEAD are the upload's status; DELETE cancels the upload, which is part of pushing. POST here
+  // would start another upload, mount included, and no client sends it: refused.
+  route(`/v2/(${NAME})/blobs/uploads/${UPLOAD_ID}`, {
+    GET: 'push',
+    HEAD: 'push',
+    PATCH: 'push',
+    PUT: 'push',
+    DELETE: 'push',
+  }),
+  route(`/v2/(${NAME})/blobs/${DIGEST}`, { GET: 'pull', HEAD: 'pull', DELETE: 'delete' }),
+  // Not in distribution 2.8 (it answers 404); the OCI 1.1 referrers API of newer registries.
+  route(`/v2/(${NAME})/referrers/${DIGEST}`, { GET: 'pull', HEAD: 'pull' }),
 ];
 
 function deny(why: string, denial: ScopeDenial = 'invalid_request'): ScopeResult {
@@ -63,8 +88,9 @@ export function isRepositoryName(name: string): boolean {
 
 /**
  * `uri` is the raw request target as nginx saw it (`$request_uri`): path and query, never decoded.
- * Anything that is not exactly a registry route is denied: percent-encoding and dot segments in the path
- * are refused outright rather than normalised, so the name we authorize is the name the registry serves.
+ * Anything that is not exactly a registry route is denied: percent-encoding, dot segments and empty
+ * segments in the path are refused outright rather than normalised (the registry would answer them with
+ * a redirect anyway), so the name we authorize is the name the registry serves.
  * `contentType` is the request's Content-Type header as the proxy forwards it (absent: none was sent).
  */
 export function requiredAccess(method: string, uri: string, contentType?: string): ScopeResult {
@@ -74,26 +100,21 @@ export function requiredAccess(method: string, uri: string, contentType?: string
   const path = q === -1 ? uri : uri.slice(0, q);
   const query = q === -1 ? '' : uri.slice(q + 1);
 
-  if (!path.startsWith('/v2/')) return deny('not under /v2/');
+  if (path !== '/v2' && !path.startsWith('/v2/')) return deny('not under /v2/');
+  if (path.length > MAX_PATH_LENGTH) return deny('path too long');
   if (path.includes('%')) return deny('percent-encoded path');
   if (/(?:^|\/)\.{1,2}(?:\/|$)/.test(path)) return deny('dot segment in path');
 
-  if (path === '/v2/') {
-    return method === 'GET' || method === 'HEAD'
-      ? { ok: true, access: [{ action: 'login' }] }
-      : deny('method');
-  }
-  if (path === '/v2/_catalog') {
-    return method === 'GET' ? { ok: true, access: [{ action: 'catalog' }] } : deny('method');
-  }
-
-  for (const route of ROUTES) {
-    const match = route.pattern.exec(path);
+  for (const { pattern, methods } of ROUTES) {
+    const match = pattern.exec(path);
     if (match === null) continue;
-    const repository = match[1] ?? '';
-    if (repository.length > MAX_NAME_LENGTH) return deny('repository name too long');
-    const action = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+    const repository = match[1];
+    if (repository !== undefined && repository.length > MAX_NAME_LENGTH) {
+      return deny('repository name too long');
+    }
+    const action = Object.hasOwn(methods, method) ? methods[method] : undefined;
     if (action === undefined) return deny('method not allowed on this route');
+    if (repository === undefined) return { ok: true, access: [{ action }] };
     if (action === 'push' && method === 'POST') return uploadStart(repository, query);
     return { ok: true, access: [{ action, repository }] };
   }

@@ -31,8 +31,33 @@ export function createService(
 ): Service {
   const cache = new DecisionCache(config.cache);
   const metrics = createMetrics(() => cache.size);
-  const directory = makeDirectory(metrics);
   const { logger } = loggers;
+  const seenDown = new Set<string>(); // servers reported down, so "answering again" is news
+  const directory = makeDirectory({
+    operation: (operation, outcome, seconds) => {
+      metrics.operation(operation, outcome, seconds);
+    },
+    serverState: (event) => {
+      metrics.serverState(event);
+      // The start-up report of every server as up is the metric's initial value, not news.
+      if (event.error === undefined && event.up && !seenDown.has(event.server)) return;
+      if (event.up) {
+        seenDown.delete(event.server);
+        logger.info({ server: event.server }, 'LDAP server is answering again');
+      } else {
+        seenDown.add(event.server);
+        logger.warn(
+          { server: event.server, error: event.error, failover: event.failover ?? null },
+          event.failover === undefined
+            ? 'LDAP server failed and no other is up: decisions fail fast (503) until one answers a probe'
+            : `LDAP server failed: ${event.failover} takes over; the failed one is probed again every few seconds`,
+        );
+      }
+    },
+    notice: (level, message, fields) => {
+      logger[level](fields ?? {}, message);
+    },
+  });
   const lockout = new Lockout({
     ...config.lockout,
     onLock: (event) => {
@@ -59,6 +84,9 @@ export function createService(
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
     // User binds each take a connection of their own: a few per pooled search connection.
     maxConcurrentVerifications: 4 * config.ldap.poolSize,
+    // Enough for a burst of cold logins; past it an outage answers at once instead of queueing.
+    maxQueuedVerifications: 16 * config.ldap.poolSize,
+    decisionTimeoutMs: config.decisionTimeoutMs,
   });
   const deps = { config, decider, directory, metrics, loggers };
   return {

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { InvalidCredentialsError } from 'ldapts';
 import { SPECIAL_ACCOUNTS, startSambaAd } from '@registry-ldap-auth/stack/samba-ad';
 import type { SambaAd } from '@registry-ldap-auth/stack/samba-ad';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import {
   adBinds,
@@ -49,7 +50,11 @@ before(async () => {
   sidecar = await sidecarWith({ LOCKOUT_MAX_FAILURES: '1000' });
 });
 after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
 });
 
 describe('login forms: sAMAccountName, UPN, DOMAIN\\user', () => {
@@ -61,7 +66,7 @@ describe('login forms: sAMAccountName, UPN, DOMAIN\\user', () => {
    */
   async function loginAll(order: readonly string[]): Promise<{ sources: unknown[]; binds: number }> {
     const s = await sidecarWith();
-    const before = (await adBinds(ad, 'alice', 0)).ok;
+    const before = (await adBinds(ad, 'alice')).ok;
     const sources: unknown[] = [];
     for (const login of order) {
       const { res, line } = await decideAudited(s, ...PUSH, basic(login, user('alice').password));
@@ -279,7 +284,7 @@ describe('transport: LDAPS, StartTLS, and a cleartext bind AD refuses', () => {
 });
 
 describe('referrals are never chased', () => {
-  it('a search at the domain root gets continuation references, and logins still answer fast', async () => {
+  it('a search at the domain root gets continuation references, and logins neither resolve nor follow them', async () => {
     // The DC really does answer a root search with references to ldaps://example.test/… .
     const root = await serviceSearch(ad, ad.baseDn, '(sAMAccountName=alice)');
     assert.deepEqual(root.dns, [user('alice').dn]);
@@ -291,10 +296,8 @@ describe('referrals are never chased', () => {
     // NODE_DEBUG=net makes Node log every name lookup ("connect: find host") and every connect target.
     const s = await sidecarWith({ LDAP_USER_BASE_DN: ad.baseDn, NODE_DEBUG: 'net' });
     for (const login of ['alice', 'dave']) {
-      const started = performance.now();
       const res = await decide(s, ...PUSH, basic(login, user(login).password));
       assert.equal(res.status, 200, login);
-      assert.ok(performance.now() - started < 1500, `${login} took ${performance.now() - started} ms`);
     }
     const log = await s.logText();
     assert.doesNotMatch(log, /connect: find host/, 'the sidecar resolved a host name');

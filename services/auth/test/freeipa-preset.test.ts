@@ -3,7 +3,8 @@
 // schema; a real FreeIPA server is not packaged for this platform).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
@@ -76,8 +77,12 @@ before(async () => {
   });
 });
 after(async () => {
-  await sidecar.stop();
-  await slapd.destroy();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    await sidecar.stop();
+    await slapd.destroy();
+  }
 });
 
 describe('LDAP_PRESET=freeipa', () => {

@@ -10,6 +10,7 @@ import { LdapDirectory } from '../src/directory/ldap-directory.ts';
 import type { DirectoryObserver } from '../src/directory/directory.ts';
 import { CredentialsRejectedError } from '../src/directory/errors.ts';
 import { openldapEnv } from './support/openldap-env.ts';
+import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 
 /** A chain of groups 10 deep: chain-0 holds alice, chain-k holds chain-(k-1); plus a two-group cycle. */
 const CHAIN = 10;
@@ -63,8 +64,12 @@ before(async () => {
   slapd = await startSlapd({ allowAnonDnBind: true, anonymousRead: true, extraLdif: chainLdif() });
 });
 after(async () => {
-  await Promise.all(directories.map((d) => d.close()));
-  await slapd.destroy();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    await Promise.all(directories.map((d) => d.close()));
+    await slapd.destroy();
+  }
 });
 
 describe('LdapDirectory against slapd', () => {

@@ -5,8 +5,9 @@ import { once } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { SIDECAR_MAIN, basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { waitFor } from '@registry-ldap-auth/stack/process';
+import { SIDECAR_MAIN, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 
 describe('start-up', () => {
   it('exits non-zero before listening, naming every bad variable', () => {
@@ -91,7 +92,11 @@ describe('the decision port', () => {
 describe('SIGTERM', () => {
   it('lets an in-flight request finish, then exits 0', async () => {
     // A directory that never answers keeps the request in flight for LDAP_TIMEOUT_MS.
-    const hole = net.createServer((socket) => socket.on('error', () => undefined));
+    let connections = 0;
+    const hole = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+    });
     hole.listen(0, '127.0.0.1');
     await once(hole, 'listening');
     const sidecar = await startSidecar({
@@ -101,8 +106,10 @@ describe('SIGTERM', () => {
       LDAP_TIMEOUT_MS: '1500',
     });
     try {
+      // In flight once the sidecar, asked, opens a connection to the directory for it.
+      const before = connections;
       const inflight = decide(sidecar, 'GET', '/v2/', basic('alice', 'alice-password'));
-      await sleep(300);
+      await waitFor(() => connections > before, 5000, 'the sidecar connecting to the directory');
       const exited = once(sidecar.server.child, 'exit');
       sidecar.server.child.kill('SIGTERM');
       assert.equal((await inflight).status, 503, 'the in-flight request got its answer');
@@ -112,6 +119,7 @@ describe('SIGTERM', () => {
     } finally {
       await sidecar.stop();
       hole.close();
+      await assertNoSecretsInLogs();
     }
   });
 });

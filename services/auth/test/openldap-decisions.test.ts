@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'ldapts';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
@@ -18,8 +19,12 @@ before(async () => {
   sidecar = await startSidecar(openldapEnv(slapd, { AUTH_CATALOG_GROUPS: 'registry-admins' }));
 });
 after(async () => {
-  await sidecar.stop();
-  await slapd.destroy();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    await sidecar.stop();
+    await slapd.destroy();
+  }
 });
 
 describe('the allow / deny matrix', () => {

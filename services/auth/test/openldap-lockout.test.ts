@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { basic, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { basic } from '@registry-ldap-auth/stack/credentials';
+import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';

@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@registry-ldap-auth/stack/process';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
+import { waitForLog } from './support/wait.ts';
 
 const { alice, bob } = seed.users;
 let slapd: Slapd;
@@ -19,7 +21,11 @@ before(async () => {
   slapd = await startSlapd();
 });
 after(async () => {
-  await slapd.destroy();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    await slapd.destroy();
+  }
 });
 
 async function readyz(metricsUrl: string): Promise<number> {
@@ -52,6 +58,8 @@ describe('directory outage', () => {
       assert.match(metrics, /registry_auth_decisions_total\{action="login",result="error"\} 2/);
 
       await slapd.start();
+      // Down servers are probed again every few seconds (the half-open side of the breaker).
+      await waitForLog(sidecar, (l) => l['msg'] === 'LDAP server is answering again', 10_000);
       assert.equal(
         (await decide(sidecar, 'GET', '/v2/', basic(bob.uid, bob.password))).status,
         200,

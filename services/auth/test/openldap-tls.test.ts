@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCa } from '@registry-ldap-auth/stack/certs';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
@@ -19,7 +20,11 @@ before(async () => {
   otherCa = (await createCa(mkdtempSync(join(tmpdir(), 'other-ca-')), 'Some Other CA')).caCert;
 });
 after(async () => {
-  await slapd.destroy();
+  try {
+    await assertNoSecretsInLogs(); // before the servers and their logs are removed
+  } finally {
+    await slapd.destroy();
+  }
 });
 
 async function verdict(env: Record<string, string>): Promise<{ status: number; ready: number; log: string }> {

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
 import { stopAll } from '@registry-ldap-auth/stack/process';
 import { createSkopeo } from '@registry-ldap-auth/stack/skopeo';
 import type { Credentials, Skopeo } from '@registry-ldap-auth/stack/skopeo';
@@ -24,11 +25,6 @@ export const creds = (name: UserName): Credentials => ({
   password: seed.users[name].password,
 });
 
-/** `Authorization: Basic …` for raw requests (RFC 7617, UTF-8). */
-export function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-}
-
 export const authAs = (name: UserName): Record<string, string> => ({
   Authorization: basic(seed.users[name].uid, seed.users[name].password),
 });
@@ -38,9 +34,15 @@ export async function startE2e(
   options: StackOptions = {},
 ): Promise<{ e2e: E2e; teardown: () => Promise<void> }> {
   const undo: (() => Promise<void>)[] = [];
+  let started = false;
+  // Every e2e file ends with the log check, before the logs are removed with the stack.
   const teardown = async (): Promise<void> => {
-    for (const step of undo.splice(0).reverse()) await step();
-    await stopAll(); // whatever a failed start left running
+    try {
+      if (started) await assertNoSecretsInLogs();
+    } finally {
+      for (const step of undo.splice(0).reverse()) await step();
+      await stopAll(); // whatever a failed start left running
+    }
   };
   try {
     const work = await mkdtemp(join(tmpdir(), 'e2e-'));
@@ -49,6 +51,7 @@ export async function startE2e(
     undo.push(() => stack.stop());
     const skopeo = await createSkopeo(stack.caCert);
     undo.push(() => skopeo.destroy());
+    started = true;
     return { e2e: { stack, skopeo, work }, teardown };
   } catch (error) {
     await teardown();

@@ -4,7 +4,9 @@
 import type { Client, Entry } from 'ldapts';
 import { InvalidDNSyntaxError, NoSuchObjectError, ResultCodeError } from 'ldapts';
 import type { LdapConfig } from '../directory/ldap-config.ts';
-import { closeQuietly, openConnection } from '../directory/connection.ts';
+import { closeQuietly, connectTo } from '../directory/connection.ts';
+import { classifyTransportError } from '../directory/errors.ts';
+import { serverLabel } from '../directory/servers.ts';
 
 export type ServerKind = 'activedirectory' | 'openldap' | '389ds' | 'unknown';
 
@@ -50,12 +52,15 @@ export class DirectoryProbe {
    * DirectoryUnavailableError with the original error as its cause.
    */
   static async connect(config: LdapConfig, url: string): Promise<DirectoryProbe> {
-    const client = await openConnection(
-      { ...config, urls: [url] },
-      (c) => c.bind(config.bindDn ?? '', config.bindPassword ?? ''),
-      (error) => error instanceof ResultCodeError,
-    );
-    return new DirectoryProbe(url, client, config.timeoutMs);
+    try {
+      const client = await connectTo(url, config, (c) =>
+        c.bind(config.bindDn ?? '', config.bindPassword ?? ''),
+      );
+      return new DirectoryProbe(url, client, config.timeoutMs);
+    } catch (error) {
+      if (error instanceof ResultCodeError) throw error;
+      throw classifyTransportError(error, serverLabel(url));
+    }
   }
 
   async serverInfo(): Promise<ServerInfo> {
@@ -100,7 +105,8 @@ export class DirectoryProbe {
     return searchEntries;
   }
 
-  async close(): Promise<void> {
-    await closeQuietly(this.#client);
+  close(): Promise<void> {
+    closeQuietly(this.#client);
+    return Promise.resolve();
   }
 }

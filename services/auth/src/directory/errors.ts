@@ -25,12 +25,76 @@ export class CredentialsRejectedError extends Error {
   }
 }
 
+/**
+ * Why the directory could not be used. `unreachable` heals by itself (retry); every other kind is the
+ * directory refusing this service's configuration, and names the variable to fix.
+ */
+export const UNAVAILABLE_KINDS = {
+  unreachable: 'LDAP_URL',
+  bind_rejected: 'LDAP_BIND_PASSWORD_FILE',
+  base_dn_missing: 'LDAP_USER_BASE_DN',
+  base_dn_invalid: 'LDAP_USER_BASE_DN',
+  certificate_untrusted: 'LDAP_CA_FILE',
+  tls_required: 'LDAP_START_TLS',
+} as const;
+
+export type UnavailableKind = keyof typeof UNAVAILABLE_KINDS;
+
+export interface UnavailableOptions extends ErrorOptions {
+  readonly kind?: UnavailableKind;
+  /** The variable to fix; by default the kind's (UNAVAILABLE_KINDS). */
+  readonly variable?: string;
+}
+
 /** The directory could not be asked (down, timing out, TLS refused, misconfigured). Never cached; 503. */
 export class DirectoryUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  readonly kind: UnavailableKind;
+  readonly variable: string;
+  constructor(message: string, options: UnavailableOptions = {}) {
     super(message, options);
     this.name = 'DirectoryUnavailableError';
+    this.kind = options.kind ?? 'unreachable';
+    this.variable = options.variable ?? UNAVAILABLE_KINDS[this.kind];
   }
+
+  /** Rejected or misconfigured, as opposed to unreachable: retrying will not help. */
+  get misconfigured(): boolean {
+    return this.kind !== 'unreachable';
+  }
+}
+
+// Node's codes for a server certificate that does not verify (OpenSSL X509_V_ERR_* names, and the host check).
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True for a TLS failure caused by the server's certificate not verifying against LDAP_CA_FILE. */
+export function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CERTIFICATE_ERRORS.has(code);
+}
+
+/** A failure to connect to `server` (refused, timed out, TLS refused): the directory is unavailable. */
+export function classifyTransportError(error: unknown, server: string): DirectoryUnavailableError {
+  if (error instanceof DirectoryUnavailableError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (isCertificateError(error)) {
+    return new DirectoryUnavailableError(
+      `${server}: the server certificate is not trusted (${text}): check LDAP_CA_FILE`,
+      { cause: error, kind: 'certificate_untrusted' },
+    );
+  }
+  return new DirectoryUnavailableError(`${server}: ${text}`, { cause: error });
 }
 
 // Active Directory puts the real cause of a failed bind in the diagnostic message:

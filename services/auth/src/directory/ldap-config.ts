@@ -9,9 +9,13 @@ export interface LdapConfig {
   readonly startTls: boolean;
   /** PEM certificates from LDAP_CA_FILE; undefined means the system's trust store. */
   readonly ca: readonly string[] | undefined;
+  /** LDAP_CA_FILE, re-read when the server's certificate stops verifying and on SIGHUP. */
+  readonly caFile: string | undefined;
   readonly tlsInsecure: boolean;
   readonly bindDn: string | undefined;
   readonly bindPassword: string | undefined;
+  /** LDAP_BIND_PASSWORD_FILE, re-read when the directory rejects the service bind and on SIGHUP. */
+  readonly bindPasswordFile: string | undefined;
   readonly userBaseDn: string;
   readonly userFilter: FilterTemplate;
   readonly usernameAttribute: string;
@@ -24,4 +28,9 @@ export interface LdapConfig {
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly poolSize: number;
+}
+
+/** The PEM certificates in a bundle, in order (LDAP_CA_FILE). */
+export function pemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }

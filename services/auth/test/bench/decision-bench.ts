@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { run } from '@registry-ldap-auth/stack/process';
 import { startHttp200 } from '@registry-ldap-auth/stack/http-200';
-import { basic, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { basic } from '@registry-ldap-auth/stack/credentials';
+import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from '../support/openldap-env.ts';
 import { mkdtempSync } from 'node:fs';

@@ -4,10 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@registry-ldap-auth/stack/process';
 import { Client } from 'ldapts';
 import type { SambaAd } from '@registry-ldap-auth/stack/samba-ad';
 import { decide } from '@registry-ldap-auth/stack/sidecar';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
+
+import { bindError } from '@registry-ldap-auth/stack/samba-ad';
 
 export { bindError, sidecarEnvForAd as adEnv } from '@registry-ldap-auth/stack/samba-ad';
 
@@ -41,12 +44,21 @@ export interface AdBinds {
   readonly failed: number;
 }
 
+let markers = 0;
+
 /**
- * Simple binds the DC logged for the account `sam` (sAMAccountName) since enableBindAudit. Waits `settleMs`
- * first: samba's stdout reaches the log file through a pipe.
+ * Simple binds the DC logged for the account `sam` (sAMAccountName) since enableBindAudit. Every bind
+ * already answered is in the log: the DC logs a bind before it answers, so a marker bind (an unknown name,
+ * refused) is logged after all of them, and once the marker's line is there the count is complete.
  */
-export async function adBinds(ad: SambaAd, sam: string, settleMs = 300): Promise<AdBinds> {
-  await sleep(settleMs);
+export async function adBinds(ad: SambaAd, sam: string): Promise<AdBinds> {
+  const marker = `flush-marker-${++markers}`;
+  await bindError(ad, `${marker}@${ad.realm.toLowerCase()}`, 'not-a-password');
+  await waitFor(
+    async () => (await readFile(ad.logFile, 'utf8')).includes(marker),
+    10_000,
+    `the DC's audit line for ${marker}`,
+  );
   const log = await readFile(ad.logFile, 'utf8');
   const statuses: string[] = [];
   // "… status [NT_STATUS_OK] … became [EXAMPLE]\[alice] …" or "… mapped to [EXAMPLE]\[alice]." on failure.

@@ -1,4 +1,5 @@
 // The only fake in the project: an in-memory Directory for unit tests of everything above the seam.
+export { basic } from '@registry-ldap-auth/stack/credentials';
 import type { Directory, UserEntry } from '../../src/directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from '../../src/directory/errors.ts';
 import type { RejectionReason } from '../../src/directory/errors.ts';
@@ -75,6 +76,3 @@ export class FakeDirectory implements Directory {
     if (!this.available) throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:389');
   }
 }
-
-export const basic = (username: string, password: string): string =>
-  `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
