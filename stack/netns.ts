@@ -1,10 +1,9 @@
 // A private network namespace joined to the host by one veth pair on a /30, for servers (Samba AD) that
 // must not bind on, or talk to, anything but the test: the namespace has only `lo` and its veth end, and no
 // default route, so nothing inside it can reach past the host side of the pair.
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from './process.ts';
 
 export interface Netns {
   /** The namespace name, for `ip netns exec`. */
@@ -37,36 +36,7 @@ export interface CommandOptions {
   input?: string;
 }
 
-/**
- * Runs a command to completion; rejects with its output on a non-zero exit. Unlike process.ts `run`, it
- * writes nothing to stdin unless asked: `ip` exits within milliseconds, and a write to the pipe of a
- * process that is already gone surfaces as an uncaught EPIPE.
- */
-export async function runCommand(
-  command: string,
-  args: readonly string[],
-  options: CommandOptions = {},
-): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(command, args, {
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    ...(options.env ? { env: options.env } : {}),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  if (child.stdin) {
-    child.stdin.on('error', () => undefined); // EPIPE if the child exits unread: its exit code decides
-    child.stdin.end(options.input);
-  }
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  if (code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${code ?? signal}\n${stdout}\n${stderr}`);
-  }
-  return { stdout, stderr };
-}
-
-const ip = (args: readonly string[]) => runCommand('ip', args);
+const ip = (args: readonly string[]) => run('ip', args);
 
 // 10.213.0.0/16 cut into /30s: 16384 slots. A slot index names the veth pair, and `ip link add` fails if
 // the name exists, which makes claiming a slot atomic between concurrent test runs.
@@ -159,7 +129,7 @@ function makeNetns(name: string, hostIp: string, nsIp: string, nsIf: string): Ne
     wrap,
     async exec(cmd, args, options) {
       const [command, fullArgs] = wrap(cmd, args);
-      return runCommand(command, fullArgs, options);
+      return run(command, fullArgs, options);
     },
     pids,
     killAll,

@@ -30,6 +30,8 @@ export interface NginxOptions {
   workerProcesses?: number | 'auto';
   /** Changes the rendered site config: for tests of what the sidecar does behind a less careful proxy. */
   editSite?: (site: string) => string;
+  /** Write nginx-access.log and nginx-error.log here, where stop() leaves them; default the prefix. */
+  logDir?: string;
 }
 
 export interface Nginx {
@@ -128,8 +130,10 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   await chmod(prefix, 0o755);
   await mkdir(join(prefix, 'temp'));
   const port = options.listenPort ?? (await freePort());
-  const accessLog = join(prefix, 'access.log');
-  const errorLog = join(prefix, 'error.log');
+  const accessLog =
+    options.logDir === undefined ? join(prefix, 'access.log') : join(options.logDir, 'nginx-access.log');
+  const errorLog =
+    options.logDir === undefined ? join(prefix, 'error.log') : join(options.logDir, 'nginx-error.log');
   const siteConfig = join(prefix, 'registry.conf');
   const configFile = join(prefix, 'nginx.conf');
   const site = renderTemplate(await readFile(NGINX_TEMPLATE, 'utf8'), {

@@ -113,14 +113,34 @@ export async function waitForPort(
   }
 }
 
-/** Runs a command to completion; rejects with its output when it exits non-zero. */
-export async function run(
+export interface RunOptions extends SpawnOptions {
+  /** Written to stdin; without it stdin is /dev/null (a write to a child that already exited raises EPIPE). */
+  input?: string;
+  /** SIGKILL after this long (default: no limit); `timedOut` then says so. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** Exit code; null when killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/**
+ * The one way the stack and the tests run a command to completion: reports how it ended instead of
+ * throwing, so tests can assert refusals (skopeo, the sidecar's exit code). `run` throws instead.
+ */
+export function execute(
   command: string,
   args: readonly string[],
-  options: SpawnOptions & { input?: string } = {},
-): Promise<{ stdout: string; stderr: string }> {
-  const { input, ...spawnOptions } = options;
-  // stdin is a pipe only when there is input: writing to a child that already exited raises EPIPE.
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const { input, timeoutMs, ...spawnOptions } = options;
+  const started = performance.now();
   const child = spawn(command, args, {
     stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...spawnOptions,
@@ -130,12 +150,41 @@ export async function run(
   });
   let stdout = '';
   let stderr = '';
+  let timedOut = false;
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin?.end(input);
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, stdout, stderr, durationMs: performance.now() - started });
+    });
+  });
+}
+
+/** Runs a command to completion; rejects with its output when it exits non-zero or times out. */
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const result = await execute(command, args, options);
+  if (result.code !== 0) {
+    const how = result.timedOut
+      ? `timed out after ${options.timeoutMs} ms`
+      : `exited ${result.code ?? result.signal}`;
+    throw new Error(`${command} ${args.join(' ')} ${how}\n${result.stdout}\n${result.stderr}`);
   }
-  return { stdout, stderr };
+  return { stdout: result.stdout, stderr: result.stderr };
 }

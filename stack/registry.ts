@@ -13,6 +13,8 @@ export interface RegistryOptions {
   deleteEnabled?: boolean;
   /** Keep images here, across restarts (the demo); by default a temporary directory removed on stop. */
   storageDir?: string;
+  /** Write registry.log here, where stop() leaves it (the demo keeps its logs); default the temp dir. */
+  logDir?: string;
 }
 
 export interface Registry {
@@ -85,7 +87,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   };
   const configFile = join(dir, 'config.yml');
   await writeFile(configFile, JSON.stringify(config, null, 2));
-  const logFile = join(dir, 'registry.log');
+  const logFile = join(options.logDir ?? dir, 'registry.log');
   const server = startServer('docker-registry', 'docker-registry', ['serve', configFile], logFile);
   const url = `http://127.0.0.1:${port}`;
   try {

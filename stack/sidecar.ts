@@ -21,6 +21,8 @@ export interface Sidecar {
   readonly port: number;
   readonly metricsPort: number;
   readonly logFile: string;
+  /** The environment it runs with (PATH, its ports, and what the caller passed). */
+  readonly env: Readonly<Record<string, string>>;
   readonly server: Server;
   /** The audit and operational log so far, one parsed JSON object per line. */
   logLines(): Promise<Record<string, unknown>[]>;
@@ -36,21 +38,21 @@ export interface Sidecar {
 /** `env` adds to (and overrides) a minimal environment; the parent's environment is not inherited. */
 export async function startSidecar(
   env: Record<string, string>,
-  options: { logDir?: string } = {},
+  options: { logDir?: string; port?: number; metricsPort?: number } = {},
 ): Promise<Sidecar> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const port = options.port ?? (await freePort());
+  const metricsPort = options.metricsPort ?? (await freePort());
   const dir = options.logDir ?? mkdtempSync(join(tmpdir(), 'sidecar-'));
   const logFile = join(dir, `sidecar-${port}.log`);
-  const server = startServer('sidecar', process.execPath, [SIDECAR_MAIN], logFile, {
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      METRICS_HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      ...env,
-    },
-  });
+  const fullEnv = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
+    ...env,
+  };
+  const server = startServer('sidecar', process.execPath, [SIDECAR_MAIN], logFile, { env: fullEnv });
   await waitForPort('127.0.0.1', port, 20_000, server);
   const url = `http://127.0.0.1:${port}`;
   // The sidecar writes its log in batches (every 100 ms, and on exit). A decision for a marker repository,
@@ -81,6 +83,7 @@ export async function startSidecar(
     port,
     metricsPort,
     logFile,
+    env: fullEnv,
     server,
     logText,
     flushed,

@@ -1,13 +1,14 @@
 // skopeo as the registry client of the tests: a real distribution-API client with no Docker engine.
 // Every run is isolated from the host (policy, registries.conf, auth files, blob-info cache) and reports
 // its exit status instead of throwing, so tests can assert refusals.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciImage } from './oci-image.ts';
+import { execute } from './process.ts';
+import type { RunResult } from './process.ts';
 import { remember } from './credentials.ts';
 
 export interface Credentials {
@@ -15,14 +16,8 @@ export interface Credentials {
   password: string;
 }
 
-export interface SkopeoResult {
-  /** Exit code; null when killed (see `timedOut`). */
-  code: number | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
+/** How the run ended: exit code (null when killed, see `timedOut`), output, duration. */
+export type SkopeoResult = RunResult;
 
 export interface CopyOptions {
   srcCreds?: Credentials;
@@ -41,6 +36,11 @@ export interface Skopeo {
   push(image: OciImage, target: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
   /** Pulls `docker://<source>` into the `dir:` layout `destDir` (manifest.json plus one file per blob). */
   pull(source: string, destDir: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
+  /**
+   * `skopeo delete docker://<target>`: it reads the manifest first (a pull) to learn its digest, then
+   * DELETEs the manifest by digest, as docker-compatible clients do.
+   */
+  delete(target: string, creds?: Credentials, options?: CopyOptions): Promise<SkopeoResult>;
   /** Forgets which blobs skopeo has seen where, so the next push uploads instead of trying cross-repo mounts. */
   clearBlobInfoCache(): Promise<void>;
   destroy(): Promise<void>;
@@ -109,7 +109,7 @@ export async function createSkopeo(caCert: string): Promise<Skopeo> {
       src,
       dest,
     ];
-    return runSkopeo(args, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return execute('skopeo', args, { env, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   }
 
   return {
@@ -124,6 +124,21 @@ export async function createSkopeo(caCert: string): Promise<Skopeo> {
         ...(creds ? { srcCreds: creds } : {}),
       });
     },
+    delete(target, creds, options = {}) {
+      const args = [
+        '--policy',
+        policy,
+        'delete',
+        '--retry-times',
+        '0',
+        '--cert-dir',
+        certDir,
+        ...(creds ? ['--creds', credsArg(creds)] : ['--no-creds']),
+        ...(options.extraArgs ?? []),
+        `docker://${target}`,
+      ];
+      return runSkopeo(args, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    },
     async clearBlobInfoCache() {
       await rm(join(dataHome, 'containers', 'cache'), { recursive: true, force: true });
     },
@@ -131,34 +146,6 @@ export async function createSkopeo(caCert: string): Promise<Skopeo> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function runSkopeo(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-): Promise<SkopeoResult> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('skopeo', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code: number | null) => {
-      clearTimeout(timer);
-      resolve({ code, timedOut, stdout, stderr, durationMs: performance.now() - started });
-    });
-  });
 }
 
 export interface PulledImage {

@@ -8,7 +8,7 @@ import { createCa, issueServerCert, NO_STDIN } from './certs.ts';
 import type { Pki } from './certs.ts';
 import { freePort, run, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
-import { seed } from './seed/openldap.ts';
+import { seed, SEED_LDIF } from './seed/openldap.ts';
 import { watchLog } from './credentials.ts';
 
 export { seed };
@@ -22,6 +22,8 @@ export interface SlapdOptions {
   anonymousRead?: boolean;
   /** Use this PKI for LDAPS / StartTLS; by default a fresh CA is created in the state dir. */
   pki?: Pki;
+  /** Write slapd.log here, where destroy() leaves it (the demo keeps its logs); default the state dir. */
+  logDir?: string;
 }
 
 export interface Slapd {
@@ -48,7 +50,6 @@ export interface Slapd {
   countSearches(): Promise<number>;
 }
 
-const SEED_LDIF = new URL('./seed/openldap.ldif', import.meta.url);
 const MODULE_PATH = '/usr/lib/ldap';
 const SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'];
 // The OpenLDAP tools must not pick up /etc/ldap/ldap.conf or a ~/.ldaprc from the host.
@@ -213,7 +214,7 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'slapd-'));
-  const logFile = join(dir, 'slapd.log');
+  const logFile = join(options.logDir ?? dir, 'slapd.log');
   const unwatch = watchLog(logFile);
   const confDir = join(dir, 'slapd.d');
   const [port, ldapsPort] = await twoPorts();

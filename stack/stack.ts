@@ -34,7 +34,12 @@ export interface StackOptions {
   registryStorageDir?: string;
   /** Added to (and overriding) the sidecar's environment below. */
   sidecarEnv?: Record<string, string>;
-  slapd?: SlapdOptions;
+  /** The seeded slapd's options; `false`: no directory of ours, sidecarEnv names one (the demo against yours). */
+  slapd?: SlapdOptions | false;
+  /** Fixed ports for the sidecar's decision and metrics listeners on 127.0.0.1; default free ports. */
+  sidecarPorts?: { port: number; metricsPort: number };
+  /** Every server writes its log here, where stop() leaves it (the demo); default their temp dirs. */
+  logDir?: string;
 }
 
 export interface StackReply {
@@ -83,6 +88,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** A stack whose sidecar asks a directory that is not ours (`slapd: false`). */
+export type StackWithoutSlapd = Omit<Stack, 'slapd' | 'logs' | 'ports'> & {
+  readonly slapd: undefined;
+  readonly logs: Omit<Stack['logs'], 'slapd'>;
+  readonly ports: Omit<Stack['ports'], 'ldap'>;
+};
+
 /** The sidecar's configuration for the seeded directory (stack/seed/openldap.ldif). */
 export function sidecarEnvFor(slapd: Slapd): Record<string, string> {
   return {
@@ -94,7 +106,8 @@ export function sidecarEnvFor(slapd: Slapd): Record<string, string> {
     // dave is a pusher only through cn=registry-ci inside cn=registry-pushers.
     LDAP_NESTED_GROUPS: 'true',
     AUTH_PUSH_GROUPS: seed.groups.pushers.cn,
-    AUTH_PULL_GROUPS: `${seed.groups.users.cn},${seed.groups.pushers.cn}`,
+    // Deleting with real clients needs pull too: `skopeo delete` (and crane, regctl) first read the manifest.
+    AUTH_PULL_GROUPS: `${seed.groups.users.cn},${seed.groups.pushers.cn},${seed.groups.admins.cn}`,
     AUTH_DELETE_GROUPS: seed.groups.admins.cn,
   };
 }
@@ -123,7 +136,8 @@ async function loadOrCreateCa(dir: string): Promise<{ pki: Pki; created: boolean
   return { pki: await createCa(dir, 'registry-ldap-auth stack CA'), created: true };
 }
 
-function sendRequest(
+/** One HTTPS request, TLS verified against `ca`, no connection reuse. */
+export function sendRequest(
   url: URL,
   ca: Buffer,
   method: string,
@@ -150,7 +164,7 @@ function sendRequest(
 }
 
 /** A fixed port held by someone else would make waitForPort() succeed against the wrong server. */
-async function assertPortFree(port: number): Promise<void> {
+export async function assertPortFree(port: number): Promise<void> {
   const probeServer = createServer();
   await new Promise<void>((resolve, reject) => {
     probeServer.once('error', (error: NodeJS.ErrnoException) => {
@@ -176,7 +190,9 @@ async function probe(send: Stack['request']): Promise<void> {
   }
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export function startStack(options?: StackOptions & { slapd?: SlapdOptions }): Promise<Stack>;
+export function startStack(options: StackOptions & { slapd: false }): Promise<StackWithoutSlapd>;
+export async function startStack(options: StackOptions = {}): Promise<Stack | StackWithoutSlapd> {
   const parent = options.stateDir ?? tmpdir();
   await mkdir(parent, { recursive: true });
   const runDir = await mkdtemp(join(parent, 'stack-'));
@@ -195,7 +211,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    if (options.nginxPort !== undefined) await assertPortFree(options.nginxPort);
+    for (const port of [options.nginxPort, options.sidecarPorts?.port, options.sidecarPorts?.metricsPort]) {
+      if (port !== undefined) await assertPortFree(port);
+    }
+    const logDir = options.logDir === undefined ? {} : { logDir: options.logDir };
+    if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
     const { pki, created } = await loadOrCreateCa(options.caDir ?? join(runDir, 'ca'));
     const tls = await issueServerCert(pki, 'nginx', {
       dns: ['localhost'],
@@ -204,20 +224,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const ca = await readFile(pki.caCert);
 
-    const slapd = await startSlapd(options.slapd ?? {});
-    undo.push(() => slapd.destroy());
+    const slapd = options.slapd === false ? undefined : await startSlapd({ ...options.slapd, ...logDir });
+    if (slapd) undo.push(() => slapd.destroy());
     const registry = await startRegistry({
       deleteEnabled: options.registryDelete ?? false,
       ...(options.registryStorageDir === undefined ? {} : { storageDir: options.registryStorageDir }),
+      ...logDir,
     });
     undo.push(() => registry.stop());
     const sidecar = await startSidecar(
-      { ...sidecarEnvFor(slapd), ...options.sidecarEnv },
-      { logDir: runDir },
+      { ...(slapd ? sidecarEnvFor(slapd) : {}), ...options.sidecarEnv },
+      { logDir: options.logDir ?? runDir, ...options.sidecarPorts },
     );
     undo.push(async () => {
       await sidecar.stop();
-      sidecar.forgetLog(); // its log lives in runDir, removed last
+      if (options.logDir === undefined) sidecar.forgetLog(); // its log lives in runDir, removed last
     });
     const nginx = await startNginx({
       registryPort: registry.port,
@@ -226,6 +247,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.nginxPort === undefined ? {} : { listenPort: options.nginxPort }),
       ...(options.nginxWorkers === undefined ? {} : { workerProcesses: options.nginxWorkers }),
       ...(options.nginxEditSite === undefined ? {} : { editSite: options.nginxEditSite }),
+      ...logDir,
     });
     undo.push(() => nginx.stop());
 
@@ -233,7 +255,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       sendRequest(new URL(path, nginx.url), ca, method, requestOptions);
     await probe(request);
 
-    return {
+    const common: StackWithoutSlapd = {
       url: nginx.url,
       host: `127.0.0.1:${nginx.port}`,
       caCert: pki.caCert,
@@ -246,21 +268,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         registry: registry.port,
         sidecar: sidecar.port,
         metrics: sidecar.metricsPort,
-        ldap: Number(new URL(slapd.url).port),
       },
       logs: {
         nginxAccess: nginx.accessLog,
         nginxError: nginx.errorLog,
         sidecar: sidecar.logFile,
         registry: registry.logFile,
-        slapd: slapd.logFile,
       },
-      slapd,
+      slapd: undefined,
       registry,
       sidecar,
       nginx,
       request,
       stop,
+    };
+    if (!slapd) return common;
+    return {
+      ...common,
+      ports: { ...common.ports, ldap: Number(new URL(slapd.url).port) },
+      logs: { ...common.logs, slapd: slapd.logFile },
+      slapd,
     };
   } catch (error) {
     await stop().catch(() => {

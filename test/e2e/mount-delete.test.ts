@@ -90,9 +90,31 @@ void describe('cross-repository mounts and deletes through nginx', { timeout: 60
     assert.equal(await present(), 404);
   });
 
-  void test('erin may delete but not pull: the delete group grants nothing else', async () => {
-    const res = await e2e.stack.request('GET', `/v2/team/base/blobs/${layer}`, { headers: authAs('erin') });
-    assert.equal(res.status, 403);
+  void test('erin (the delete group, also a reader) may pull but not push', async () => {
+    const pull = await e2e.stack.request('GET', `/v2/team/base/blobs/${layer}`, { headers: authAs('erin') });
+    assert.equal(pull.status, 200);
+    const push = await e2e.stack.request('POST', '/v2/team/base/blobs/uploads/', {
+      headers: { ...authAs('erin'), 'Content-Length': '0' },
+    });
+    assert.equal(push.status, 403);
+  });
+
+  void test('skopeo delete through nginx: refused for bob (pull only), done for erin', async () => {
+    const push = await e2e.skopeo.push(image, `${e2e.stack.host}/team/gone:v1`, creds('alice'));
+    assert.equal(push.code, 0, push.stderr);
+    const manifest = async (): Promise<number> =>
+      (
+        await e2e.stack.request('HEAD', `/v2/team/gone/manifests/${image.manifest.digest}`, {
+          headers: { ...authAs('alice'), Accept: MEDIA_TYPES.manifest },
+        })
+      ).status;
+    const refused = await e2e.skopeo.delete(`${e2e.stack.host}/team/gone:v1`, creds('bob'));
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /denied/);
+    assert.equal(await manifest(), 200, "the manifest went after bob's refused delete");
+    const done = await e2e.skopeo.delete(`${e2e.stack.host}/team/gone:v1`, creds('erin'));
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(await manifest(), 404);
   });
 
   void test('no log of the stack holds a password or an Authorization value', async () => {
@@ -148,6 +170,15 @@ void describe(
       const res = await mount('team/derived', 'team/base');
       assert.equal(res.status, 201);
       assert.equal(res.headers['docker-content-digest'], layer);
+    });
+
+    void test('delete without pull: skopeo delete is refused at its first step, reading the manifest', async () => {
+      // erin is in AUTH_DELETE_GROUPS but not in AUTH_PULL_GROUPS ('nobody') here.
+      const before = await e2e.stack.registry.storageFiles();
+      const res = await e2e.skopeo.delete(`${e2e.stack.host}/team/base:v1`, creds('erin'));
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /denied/);
+      assert.deepEqual(await e2e.stack.registry.storageFiles(), before, 'nothing was deleted');
     });
 
     void test('alice may not push outside team/*', async () => {

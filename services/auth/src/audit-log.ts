@@ -1,8 +1,8 @@
-// The audit log: one JSON line per decision, with a fixed schema (CONTRACT.md "Audit log"). It is written on
-// the hot path, so it is serialised with one JSON.stringify of a flat record rather than through the general
-// logger (measured: pino's per-line work cost a quarter of the cached decisions per second). It shares the
-// operational logger's destination and honours LOG_LEVEL. Records are built field by field by the caller,
-// so a password or an Authorization value has no way in.
+// The audit log: one JSON line per decision, with a fixed schema (docs/interface.md, "Audit log"). It is
+// written on the hot path, so it is serialised with one JSON.stringify of a flat record rather than through
+// the general logger (measured: pino's per-line work cost a quarter of the cached decisions per second). It
+// shares the operational logger's destination and honours LOG_LEVEL. Records are built field by field by the
+// caller, so a password or an Authorization value has no way in.
 import type { Logger } from 'pino';
 
 export interface AuditRecord {

@@ -42,13 +42,18 @@ describe('parseBasicAuth', () => {
     ['NUL in username', basic('ali\u0000ce:x')],
     ['newline in username', basic('alice\n:x')],
     ['control character in password', basic('alice:a\u0007b')],
-    ['oversized', basic(`alice:${'x'.repeat(5000)}`)],
+    ['oversized', basic(`alice:${'x'.repeat(7000)}`)],
   ];
   for (const [name, header] of malformed) {
     it(`rejects ${name}`, () => {
       assert.equal(parseBasicAuth(header), undefined);
     });
   }
+
+  it('accepts a 4 KB password: a CI job token with many claims', () => {
+    const token = `${'h'.repeat(100)}.${'p'.repeat(3500)}.${'s'.repeat(342)}`;
+    assert.deepEqual(parseBasicAuth(basic(`oidc:${token}`)), { username: 'oidc', password: token });
+  });
 
   // eslint-disable-next-line no-control-regex -- the property is about control characters
   const CONTROL = /[\u0000-\u001f\u007f]/;

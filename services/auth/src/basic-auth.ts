@@ -5,8 +5,9 @@ export interface BasicCredentials {
   readonly password: string;
 }
 
-// Longer headers are not credentials anyone types; nginx's large_client_header_buffers would cut them anyway.
-const MAX_HEADER_LENGTH = 4096;
+// Room for a CI job token as the password (a GitHub Actions token is ~2 KB, ~2.7 KB in Basic); longer
+// headers are nothing a client sends, and nginx's default large_client_header_buffers (8k) cuts them anyway.
+const MAX_HEADER_LENGTH = 8192;
 // RFC 7617 §2: token68 in base64 (RFC 4648 §4), padding optional in practice but never in the middle.
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 // RFC 7617 §2: the user-id and password MUST NOT contain control characters.

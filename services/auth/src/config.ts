@@ -5,6 +5,8 @@ import { FilterTemplate } from './directory/filter-template.ts';
 import { Reader } from './env-reader.ts';
 import type { Env } from './env-reader.ts';
 import { IN_CHAIN_MEMBER, PRESET_NAMES, PRESETS } from './directory/presets.ts';
+import { readOidcConfig } from './oidc/oidc-config.ts';
+import type { OidcConfig } from './oidc/oidc-config.ts';
 import { parseGrant } from './policy.ts';
 import type { PolicyConfig } from './policy.ts';
 import { pemCertificates } from './directory/ldap-config.ts';
@@ -42,6 +44,8 @@ export interface Config {
     readonly familiarSeconds: number;
   };
   readonly policy: PolicyConfig;
+  /** CI job tokens (OIDC_CONFIG_FILE); undefined when not configured. */
+  readonly oidc: OidcConfig | undefined;
   readonly trustedProxies: readonly string[];
   readonly logLevel: LogLevel;
 }
@@ -234,6 +238,7 @@ function read(r: Reader): Config {
       familiarSeconds: r.int('LOCKOUT_FAMILIAR_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     },
     policy,
+    oidc: readOidcConfig(r),
     trustedProxies,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

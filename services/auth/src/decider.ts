@@ -7,6 +7,8 @@ import { CredentialsRejectedError, DirectoryUnavailableError } from './directory
 import { Attempt, Lockout } from './lockout.ts';
 import type { Lock, LockKind } from './lockout.ts';
 import { foldLogin } from './login-fold.ts';
+import { decideToken } from './oidc/token-authenticator.ts';
+import type { TokenAuthenticator } from './oidc/token-authenticator.ts';
 import type { Policy } from './policy.ts';
 import type { Reason } from './reasons.ts';
 import { requiredAccess } from './registry-scope.ts';
@@ -21,8 +23,11 @@ export interface DecisionRequest {
   readonly clientIp: string;
 }
 
-/** Where the credential verdict came from; `none` when the request was settled before that. */
-export type DecisionSource = 'cache' | 'directory' | 'stale' | 'none';
+/**
+ * Where the credential verdict came from; `token` when a job token was verified for this request, `none`
+ * when the request was settled before that.
+ */
+export type DecisionSource = 'cache' | 'directory' | 'stale' | 'token' | 'none';
 
 export interface Decision {
   readonly reason: Reason;
@@ -51,6 +56,8 @@ export interface DeciderOptions {
   readonly policy: Policy;
   /** Reduces a login to the form the directory searches for (AD: `DOMAIN\user` → `user`). */
   readonly normalizeLogin?: (login: string) => string;
+  /** CI job tokens: the Basic username that carries one instead of a password (OIDC_CONFIG_FILE). */
+  readonly tokens?: TokenAuthenticator | undefined;
   /**
    * Directory verifications in flight at once (each opens a connection for the user's bind); more wait
    * their turn, so a burst of distinct credentials cannot flood the directory with connections.
@@ -100,7 +107,12 @@ export class Decider {
       return { login: credentials.username, reason: scope.denial, source: 'none', detail: scope.why };
     }
     const context = { login: credentials.username, access: scope.access };
-    const { cache, lockout } = this.#o;
+    const { cache, lockout, tokens } = this.#o;
+    if (tokens !== undefined && credentials.username === tokens.username) {
+      return decideToken(tokens, credentials.password, context, () => {
+        lockout.recordAddressFailure(request.clientIp);
+      });
+    }
     const login = this.#fold(credentials.username);
 
     const key = cache.key(login, credentials.password);

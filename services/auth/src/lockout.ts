@@ -213,6 +213,17 @@ export class Lockout {
     this.#settle(attempt);
   }
 
+  /** A failure no directory check made (a refused CI job token): counted against the address alone. */
+  recordAddressFailure(address: string): void {
+    if (this.#addressMax === 0) return;
+    let counter = this.#addresses.get(address);
+    if (counter === undefined) {
+      counter = new Counter();
+      this.#addresses.set(address, counter);
+    }
+    this.#count(counter, this.#addressMax, this.#now(), { kind: 'address', subject: address });
+  }
+
   /** Remembers which account a folded login found, so its next attempt is refused before a search. */
   learn(foldedLogin: string, account: string): void {
     if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);

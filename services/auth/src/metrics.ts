@@ -1,4 +1,4 @@
-// Prometheus metrics (names fixed by CONTRACT.md), on a registry of their own rather than the global one.
+// Prometheus metrics (names are stable, listed in docs/interface.md), on a registry of their own rather than the global one.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DirectoryObserver, LdapOperation, OperationOutcome } from './directory/directory.ts';
 import type { ServerEvent } from './directory/servers.ts';

@@ -49,17 +49,26 @@ export function parseGrant(entry: string): Grant {
   return { group, pattern };
 }
 
-function patternToRegExp(pattern: string): RegExp {
+/** A repository pattern of AUTH_*_GROUPS (`team-a/*`, `team-b/**`, `app`). */
+export function isRepositoryPattern(pattern: string): boolean {
+  return PATTERN.test(pattern);
+}
+
+/**
+ * The pattern language of AUTH_*_GROUPS as an anchored RegExp. Every other character is literal, so the
+ * same function serves repository patterns and the claim globs of the OIDC rules file.
+ */
+export function globToRegExp(pattern: string): RegExp {
   const source = pattern
     .split('**')
     .map((part) =>
       part
         .split('*')
-        .map((literal) => literal.replace(/[.]/g, '\\.'))
+        .map((literal) => literal.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
         .join('[^/]*'),
     )
     .join('.*');
-  return new RegExp(`^${source}$`);
+  return new RegExp(`^${source}$`, 'u');
 }
 
 /** DNs compare case-insensitively and without the optional spaces around separators (RFC 4514 §3). */
@@ -84,16 +93,16 @@ function grantRules(actions: readonly Action[], entries: readonly string[]): Rul
   const rules: Rule[] = unscoped.length > 0 ? [{ actions, members: members(unscoped) }] : [];
   for (const g of grants) {
     if (g.pattern !== undefined) {
-      rules.push({ actions, members: members([g.group]), repositories: patternToRegExp(g.pattern) });
+      rules.push({ actions, members: members([g.group]), repositories: globToRegExp(g.pattern) });
     }
   }
   return rules;
 }
 
 /**
- * The rules CONTRACT.md describes: pushers push and pull; an empty pull list lets every authenticated user
- * pull; an empty delete list lets nobody delete; an empty catalog list falls back to whoever may pull every
- * repository (a scoped reader must not list the others' repositories).
+ * The rules of docs/interface.md ("Who may do what"): pushers push and pull; an empty pull list lets every
+ * authenticated user pull; an empty delete list lets nobody delete; an empty catalog list falls back to
+ * whoever may pull every repository (a scoped reader must not list the others' repositories).
  */
 export function rulesFromConfig(config: PolicyConfig): readonly Rule[] {
   const authenticated: Members = { kind: 'authenticated' };

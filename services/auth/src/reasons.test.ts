@@ -25,6 +25,18 @@ describe('REASONS: the one table of statuses', () => {
     directory_misconfigured: [503, 'error'],
     proxy_misconfigured: [500, 'error'],
     internal_error: [500, 'error'],
+    // CI job tokens (docs/oidc.md): an unreachable issuer is an outage, never a 401.
+    untrusted_issuer: [401, 'unauthenticated'],
+    token_invalid: [401, 'unauthenticated'],
+    token_unsigned: [401, 'unauthenticated'],
+    token_algorithm_not_allowed: [401, 'unauthenticated'],
+    token_unknown_key: [401, 'unauthenticated'],
+    token_expired: [401, 'unauthenticated'],
+    token_not_yet_valid: [401, 'unauthenticated'],
+    token_lifetime_too_long: [401, 'unauthenticated'],
+    token_wrong_audience: [401, 'unauthenticated'],
+    no_matching_rule: [403, 'deny'],
+    issuer_unavailable: [503, 'error'],
   };
 
   it('gives every reason exactly its pinned status and result', () => {

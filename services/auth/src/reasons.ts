@@ -58,7 +58,56 @@ export const REASONS = {
       'too many recent failures, or checks in flight, for this account or client address (LOCKOUT_*); the audit line’s lock says which',
   },
 
+  // CI job tokens (OIDC_USERNAME + a JWT as the password; docs/oidc.md).
+  untrusted_issuer: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the token\'s "iss" is not a trusted issuer of OIDC_CONFIG_FILE',
+  },
+  token_invalid: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'not a well-formed signed JWT, a bad signature, or a required claim missing or malformed',
+  },
+  token_unsigned: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the token is unsigned (alg "none")',
+  },
+  token_algorithm_not_allowed: {
+    status: 401,
+    result: 'unauthenticated',
+    description:
+      'the token is signed with an algorithm off the allow-list (HMAC, or one the issuer may not use)',
+  },
+  token_unknown_key: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the token names a key the issuer does not publish, even after re-fetching its JWKS',
+  },
+  token_expired: { status: 401, result: 'unauthenticated', description: 'the token is past its "exp"' },
+  token_not_yet_valid: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the token\'s "nbf" or "iat" lies in the future (beyond the clock skew)',
+  },
+  token_lifetime_too_long: {
+    status: 401,
+    result: 'unauthenticated',
+    description: "the token is valid for longer than the issuer's max_token_lifetime_seconds",
+  },
+  token_wrong_audience: {
+    status: 401,
+    result: 'unauthenticated',
+    description: 'the token\'s "aud" does not name this registry (the issuer\'s configured audience)',
+  },
+
   not_granted: { status: 403, result: 'deny', description: 'authenticated, but no rule grants this action' },
+  no_matching_rule: {
+    status: 403,
+    result: 'deny',
+    description: 'a valid token, but no rule of its issuer matches its claims',
+  },
   invalid_request: {
     status: 403,
     result: 'deny',
@@ -76,6 +125,11 @@ export const REASONS = {
     status: 503,
     result: 'error',
     description: 'the directory is unreachable and no valid cached decision exists',
+  },
+  issuer_unavailable: {
+    status: 503,
+    result: 'error',
+    description: "the token's key is not cached and the issuer's keys cannot be fetched (fail closed)",
   },
   directory_misconfigured: {
     status: 503,

@@ -10,6 +10,7 @@ import type { Directory, DirectoryObserver } from './directory/directory.ts';
 import { LdapDirectory } from './directory/ldap-directory.ts';
 import { normalizeLogin } from './directory/presets.ts';
 import { Lockout } from './lockout.ts';
+import { startTokenAuthenticator } from './oidc/token-authenticator.ts';
 import type { Loggers } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
@@ -76,6 +77,7 @@ export function createService(
       );
     },
   });
+  const tokens = startTokenAuthenticator(config, cache, metrics.registry, logger);
   const decider = new Decider({
     directory,
     cache,
@@ -84,6 +86,7 @@ export function createService(
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
     // User binds each take a connection of their own: a few per pooled search connection.
     maxConcurrentVerifications: 4 * config.ldap.poolSize,
+    tokens,
     // Enough for a burst of cold logins; past it an outage answers at once instead of queueing.
     maxQueuedVerifications: 16 * config.ldap.poolSize,
     decisionTimeoutMs: config.decisionTimeoutMs,
