@@ -137,7 +137,7 @@ export async function createSkopeo(caCert: string): Promise<Skopeo> {
         ...(options.extraArgs ?? []),
         `docker://${target}`,
       ];
-      return runSkopeo(args, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      return execute('skopeo', args, { env, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     },
     async clearBlobInfoCache() {
       await rm(join(dataHome, 'containers', 'cache'), { recursive: true, force: true });

@@ -20,6 +20,7 @@ import {
   metric,
   serviceSearch,
 } from './support/active-directory.ts';
+import { runCheck } from './support/run-check.ts';
 
 const PUSH = ['PUT', '/v2/team/app/manifests/v1'] as const;
 const PULL = ['GET', '/v2/team/app/tags/list'] as const;
@@ -303,5 +304,35 @@ describe('referrals are never chased', () => {
     assert.doesNotMatch(log, /connect: find host/, 'the sidecar resolved a host name');
     const targets = new Set([...log.matchAll(/attempting to connect to (\S+) /g)].map((m) => m[1]));
     assert.deepEqual([...targets], [`${ad.netns.nsIp}:636`]);
+  });
+});
+
+describe('--check against Active Directory', () => {
+  it('recognises the DC as Active Directory and resolves every group, exit 0', async () => {
+    const r = await runCheck(adEnv(ad));
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /info +server: .*\(Active Directory\)|info +server: Active Directory/);
+    assert.match(r.stdout, /ok +AUTH_PUSH_GROUPS: registry-pushers → CN=registry-pushers,/i);
+  });
+
+  it('names LDAP_PRESET=activedirectory when the openldap preset meets AD, exit 4', async () => {
+    const r = await runCheck(adEnv(ad, { LDAP_PRESET: 'openldap' }));
+    assert.equal(r.status, 4, r.stdout);
+    assert.match(
+      r.stdout,
+      /FAIL +LDAP_PRESET=openldap, but the server is Active Directory: set LDAP_PRESET=activedirectory/,
+    );
+  });
+
+  it('--user dave: his groups through the in-chain rule, and the push they grant', async () => {
+    const r = await runCheck(adEnv(ad), ['--user', 'EXAMPLE\\dave'], `${user('dave').password}\n`);
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(
+      r.stdout,
+      new RegExp(`ok +found ${user('dave').dn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'),
+    );
+    assert.match(r.stdout, /canonical name \(sAMAccountName\): dave/);
+    assert.match(r.stdout, /groups \(\d+, nested included\): .*registry-pushers/);
+    assert.match(r.stdout, /push +sample\/app: allowed/);
   });
 });

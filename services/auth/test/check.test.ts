@@ -1,15 +1,12 @@
 // `main.js --check` as an operator runs it, against a real slapd: exit codes and the lines that name
 // what to fix.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { SIDECAR_MAIN } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
+import { runCheck } from './support/run-check.ts';
 
-const DEADLINE_MS = 30_000;
 let slapd: Slapd;
 
 before(async () => {
@@ -19,26 +16,9 @@ after(async () => {
   await slapd.destroy();
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the check with the seeded directory's environment plus `env`; `stdin` is piped in. */
-async function check(env: Record<string, string>, args: string[] = [], stdin = ''): Promise<Run> {
-  const child = spawn(process.execPath, [SIDECAR_MAIN, '--check', ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...openldapEnv(slapd), ...env },
-    timeout: DEADLINE_MS,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(stdin);
-  const [status] = (await once(child, 'exit')) as [number | null];
-  return { status, stdout, stderr };
-}
+/** The check with the seeded directory's environment plus `env`. */
+const check = (env: Record<string, string>, args: string[] = [], stdin = '') =>
+  runCheck({ ...openldapEnv(slapd), ...env }, args, stdin);
 
 describe('--check', () => {
   it('passes the seeded configuration with exit 0 and resolves every group to its DN', async () => {
