@@ -202,7 +202,6 @@ export async function startSambaAd(): Promise<SambaAd> {
 async function provisionAndStart(dir: string, ns: Netns): Promise<SambaAd> {
   const conf = join(dir, 'smb.conf');
   const logFile = join(dir, 'samba.log');
-  const unwatch = watchLog(logFile);
   const caFile = join(dir, 'pki', 'ca.pem');
   const tlsOptions = async () => ({ ca: [await readFile(caFile, 'utf8')] });
   const inNs = (cmd: string, args: readonly string[], input?: string) =>
@@ -254,6 +253,7 @@ async function provisionAndStart(dir: string, ns: Netns): Promise<SambaAd> {
   const groups: Record<string, string> = {};
   for (const g of REGISTRY_GROUPS) groups[g] = `CN=${g},${USERS_DN}`;
 
+  const unwatch = watchLog(logFile); // from here on its owner: destroy() forgets it
   return {
     ldapsUrl,
     ldapUrl: `ldap://${ns.nsIp}:389`,

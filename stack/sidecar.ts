@@ -8,6 +8,9 @@ import { freePort, startServer, waitFor, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
 import { watchLog } from './credentials.ts';
 
+// The one Basic-header helper (credentials.ts), re-exported beside decide() for the sidecar's tests.
+export { basic } from './credentials.ts';
+
 // By package name, not by path. The stack does not declare the dependency: the sidecar's tests depend on
 // the stack, and a declared edge back would make a cycle in the workspace graph (turbo.json orders the build).
 export const SIDECAR_MAIN = fileURLToPath(import.meta.resolve('@registry-ldap-auth/auth'));

@@ -215,7 +215,6 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'slapd-'));
   const logFile = join(options.logDir ?? dir, 'slapd.log');
-  const unwatch = watchLog(logFile);
   const confDir = join(dir, 'slapd.d');
   const [port, ldapsPort] = await twoPorts();
   const url = `ldap://127.0.0.1:${port}`;
@@ -275,6 +274,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       cause: error,
     });
   }
+  const unwatch = watchLog(logFile); // from here on its owner: destroy() forgets it
 
   return {
     url,

@@ -23,6 +23,28 @@ describe('parseBasicAuth', () => {
 
   it('normalises the username to NFC so composed and decomposed forms are one user', () => {
     assert.equal(parseBasicAuth(basic('jo\u0308rg:x'))?.username, 'jörg');
+    // No ASCII at all: Cyrillic е + combining diaeresis is ё.
+    assert.equal(parseBasicAuth(basic('\u0435\u0308:x'))?.username, '\u0451');
+  });
+
+  it('keeps a leading byte order mark as part of the username, never strips it', () => {
+    assert.equal(parseBasicAuth(basic('\ufeffalice:x'))?.username, '\ufeffalice');
+  });
+
+  it('accepts unpadded tokens (some clients strip "=") and more than one space after the scheme', () => {
+    assert.deepEqual(parseBasicAuth('Basic YWxpY2U6eA'), { username: 'alice', password: 'x' });
+    assert.deepEqual(parseBasicAuth('Basic   YWxpY2U6eA=='), { username: 'alice', password: 'x' });
+  });
+
+  it('accepts a header of exactly 8192 characters (room for a CI job token) and refuses one more', () => {
+    const fill = (length: number) => `Basic ${Buffer.from(`alice:${'x'.repeat(length)}`).toString('base64')}`;
+    let n = 6000;
+    while (fill(n).length < 8192) n++;
+    const exact =
+      fill(n).length === 8192 ? fill(n) : `${fill(n - 1)}${' '.repeat(8192 - fill(n - 1).length)}`;
+    assert.equal(exact.length, 8192);
+    assert.equal(parseBasicAuth(exact)?.username, 'alice');
+    assert.equal(parseBasicAuth(`${exact} `), undefined);
   });
 
   const malformed: [string, string | undefined][] = [
@@ -38,6 +60,8 @@ describe('parseBasicAuth', () => {
     // Whole quanta, so only the alphabet check refuses it: Buffer.from would skip the '*' and read alice:x.
     ['base64 with embedded junk in whole quanta', 'Basic YWxp****Y2U6eA=='],
     ['bad padding', 'Basic YWxpY2U6eA='],
+    ['an unpadded token that ends mid-byte', 'Basic YWxpY2U6eHh4Q'],
+    ['the scheme not at the start', `x${basic('alice:x')}`],
     ['invalid UTF-8', `Basic ${Buffer.from([0x61, 0x3a, 0xff, 0xfe]).toString('base64')}`],
     ['NUL in username', basic('ali\u0000ce:x')],
     ['newline in username', basic('alice\n:x')],

@@ -11,6 +11,9 @@ import { seed } from '@registry-ldap-auth/stack/slapd';
 import { startStack } from '@registry-ldap-auth/stack/stack';
 import type { Stack, StackOptions } from '@registry-ldap-auth/stack/stack';
 
+// The one Basic-header helper (stack/credentials.ts), re-exported for the e2e files.
+export { basic };
+
 export interface E2e {
   readonly stack: Stack;
   readonly skopeo: Skopeo;

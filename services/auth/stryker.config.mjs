@@ -1,0 +1,25 @@
+// npm run mutation: StrykerJS mutates services/auth/src and runs the tests that run in-process against
+// each mutant (the unit tests, and the directory layer against a real slapd). See docs/mutation-testing.md.
+import { globSync } from 'node:fs';
+
+// Excluded: the README check reads files outside the sandbox Stryker copies the package into.
+const testFiles = [
+  ...globSync('src/**/*.test.ts').filter((file) => !file.endsWith('docs-in-step.test.ts')),
+  'test/ldap-directory.test.ts',
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'tap',
+  tap: { testFiles },
+  mutate: ['src/**/*.ts', '!src/**/*.test.ts', '!src/main.ts', '!src/check/cli.ts'],
+  ignorePatterns: ['dist', 'reports'],
+  coverageAnalysis: 'perTest',
+  ignoreStatic: true,
+  concurrency: 2,
+  timeoutMS: 20_000,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
