@@ -2,6 +2,7 @@
 // what to fix.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
@@ -153,5 +154,22 @@ describe('--check --user', () => {
     assert.equal(r.status, 64);
     assert.match(r.stderr, /the password is never an argument/);
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('start-up', () => {
+  it('logs a warning naming a misspelt variable and the real one, and runs', async () => {
+    const sidecar = await startSidecar(openldapEnv(slapd, { LDAP_NESTED_GROUP: 'true' }));
+    try {
+      const warnings = (await sidecar.logLines()).filter((l) => l['level'] === 'warn');
+      assert.ok(
+        warnings.some((l) =>
+          /LDAP_NESTED_GROUP is set but not read .*did you mean LDAP_NESTED_GROUPS\?/.test(String(l['msg'])),
+        ),
+        JSON.stringify(warnings),
+      );
+    } finally {
+      await sidecar.stop();
+    }
   });
 });
