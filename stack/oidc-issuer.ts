@@ -26,6 +26,8 @@ export interface OidcIssuer {
   readonly url: string;
   /** Path of the PEM of the CA that signed its certificate (the rules file's `ca_file`). */
   readonly caFile: string;
+  /** That CA certificate's PEM. */
+  readonly caPem: string;
   /** Request paths served so far (discovery and JWKS fetches), oldest first. */
   readonly requests: readonly string[];
   /** Generates a key pair and publishes it in the JWKS (a rotation when another key is already there). */
@@ -206,6 +208,7 @@ export async function startOidcIssuer(dir: string): Promise<OidcIssuer> {
   return {
     url,
     caFile: pki.caCert,
+    caPem: await readFile(pki.caCert, 'utf8'),
     requests,
     addKey,
     retireKey: (kid) => published.delete(kid),

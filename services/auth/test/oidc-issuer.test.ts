@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import net from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ import { Lockout } from '../src/lockout.ts';
 import { createLoggers } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { TokenAuthenticator } from '../src/oidc/token-authenticator.ts';
+import { TokenVerifier } from '../src/oidc/token-verifier.ts';
 import { Policy, rulesFromConfig } from '../src/policy.ts';
 import { FakeDirectory, basic } from './support/fake-directory.ts';
 
@@ -430,5 +432,43 @@ describe('lockout', () => {
       200,
       'the username oidc is never locked',
     );
+  });
+});
+
+describe('an issuer that accepts connections and never answers', () => {
+  it('costs one deadline and is issuer_unavailable (503), not a verdict on the token', async () => {
+    const held: net.Socket[] = [];
+    const hole = net.createServer((socket) => held.push(socket.on('error', () => undefined)));
+    hole.listen(0, '127.0.0.1');
+    await once(hole, 'listening');
+    try {
+      const url = `https://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+      const verifier = new TokenVerifier(
+        [
+          {
+            name: 'silent',
+            issuer: url,
+            audiences: [AUDIENCE],
+            ca: undefined,
+            algorithms: ['RS256'],
+            maxTokenLifetimeSeconds: 7200,
+            clockSkewSeconds: 60,
+            subject: '{sub}',
+            rules: [],
+          },
+        ],
+        { keys: { timeoutMs: 300 } },
+      );
+      const token = await gitlab.sign(
+        gitlabJob(url, AUDIENCE, { project: 'platform/app', branch: 'main', protected: true }),
+      );
+      const result = await verifier.verify(token);
+      if (result.ok) assert.fail('verified without keys');
+      assert.equal(result.reason, 'issuer_unavailable');
+      assert.match(result.detail, /no answer within 300 ms/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      hole.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { EXIT } from './report.ts';
 import type { Report } from './report.ts';
 import { describeUnknown, unknownVariables } from './unknown-variables.ts';
 import { checkUser } from './user-check.ts';
+import { checkIssuers } from '../oidc/issuer-check.ts';
 import type { UserToCheck } from './user-check.ts';
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
@@ -42,6 +43,10 @@ function describeConfig(config: Config, env: Env, report: Report): void {
 export async function runCheck(config: Config, env: Env, report: Report, user?: UserToCheck): Promise<void> {
   report.section('configuration');
   describeConfig(config, env, report);
+  if (config.oidc !== undefined) {
+    report.section('job tokens (OIDC_CONFIG_FILE)');
+    await checkIssuers(config.oidc, report);
+  }
 
   report.section('directory');
   const probe = await connectAll(config, env, report);

@@ -13,8 +13,9 @@ import { unknownVariableWarnings } from './check.ts';
 export const USAGE = `usage: node services/auth/dist/main.js --check [--user NAME] [--repository NAME]
 
 Checks the configuration in the environment against the directory: binds the service account on every
-LDAP_URL, confirms both base DNs, resolves every group in AUTH_*_GROUPS and warns about unknown
-LDAP_* / AUTH_* / CACHE_* / LOCKOUT_* variables. With --user it logs in as NAME (password from the
+LDAP_URL, confirms both base DNs, resolves every group in AUTH_*_GROUPS, fetches the keys of every
+issuer in OIDC_CONFIG_FILE and warns about unknown LDAP_* / AUTH_* / CACHE_* / LOCKOUT_* / OIDC_*
+variables. With --user it logs in as NAME (password from the
 prompt, or the first line of stdin) and prints the user's DN, groups and decisions on --repository
 (default sample/app).
 

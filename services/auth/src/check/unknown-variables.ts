@@ -4,7 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { Env } from '../env-reader.ts';
 
 /** The prefixes of the service's own variables; anything else in the environment belongs to someone else. */
-export const OWN_PREFIXES = ['LDAP_', 'AUTH_', 'CACHE_', 'LOCKOUT_'] as const;
+export const OWN_PREFIXES = ['LDAP_', 'AUTH_', 'CACHE_', 'LOCKOUT_', 'OIDC_'] as const;
 
 export interface UnknownVariable {
   readonly name: string;

@@ -58,10 +58,16 @@ export class IssuerKeys {
   #attemptedAt = Number.NEGATIVE_INFINITY;
   #lastError: string | undefined;
   #pending: Promise<Refresh> | undefined;
+  #keyCount = 0;
 
   constructor(options: IssuerKeysOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+  }
+
+  /** Public keys in the last JWKS fetched (for the configuration check). */
+  get keyCount(): number {
+    return this.#keyCount;
   }
 
   /** Fetches the keys now (at start), so the first token does not wait; a failure is only reported. */
@@ -137,6 +143,7 @@ export class IssuerKeys {
       );
       const set: JSONWebKeySet = { keys: usable };
       this.#keys = createLocalJWKSet(set);
+      this.#keyCount = usable.length;
       this.#fetchedAt = this.#now();
       this.#lastError = undefined;
       onFetch?.('success');
