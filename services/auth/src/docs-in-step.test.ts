@@ -1,7 +1,7 @@
 // The README's configuration table and docs/interface.md name the same variables and metrics as the code;
 // every package carries the version of the newest CHANGELOG entry.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { configVariables } from './config.ts';
 
@@ -46,4 +46,40 @@ describe('version in step', () => {
       assert.equal((JSON.parse(read(manifest)) as { version?: string }).version, newest);
     });
   }
+});
+
+describe('README contents in step', () => {
+  // GitHub's heading anchors: lower case, punctuation other than '-' dropped, spaces to '-'.
+  const anchor = (heading: string): string =>
+    heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} -]/gu, '')
+      .replace(/ /g, '-');
+  const contents = readme.slice(
+    readme.indexOf('## Contents'),
+    readme.indexOf('\n## ', readme.indexOf('## Contents') + 1),
+  );
+  const sections = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1] ?? '').filter((h) => h !== 'Contents');
+
+  for (const section of sections) {
+    it(`the contents link to "## ${section}"`, () => {
+      assert.ok(
+        contents.includes(`](#${anchor(section)})`),
+        `add [${section}](#${anchor(section)}) to ## Contents`,
+      );
+    });
+  }
+
+  it('every link in the contents leads to a heading', () => {
+    const anchors = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => anchor(m[1] ?? '')));
+    for (const [, target] of contents.matchAll(/\]\(#([^)]+)\)/g)) {
+      assert.ok(anchors.has(target ?? ''), `#${target ?? ''} names no heading`);
+    }
+  });
+
+  it('the contents link every page in docs/', () => {
+    const docs = readdirSync(new URL('../../../docs/', import.meta.url)).filter((f) => f.endsWith('.md'));
+    for (const doc of docs)
+      assert.ok(contents.includes(`(docs/${doc})`), `link docs/${doc} from ## Contents`);
+  });
 });

@@ -41,6 +41,7 @@ let gitlab: OidcIssuer;
 let github: OidcIssuer;
 let server: Server;
 let base: string;
+let directory: FakeDirectory;
 let offset = 0;
 const now = (): number => Date.now() + offset;
 const lines: string[] = [];
@@ -107,7 +108,7 @@ before(async () => {
     keys: { cooldownMs: COOLDOWN_MS },
   });
   await tokens.prefetch();
-  const directory = new FakeDirectory({
+  directory = new FakeDirectory({
     alice: { password: 'alice-password', groups: ['registry-pushers'] },
   });
   const decider = new Decider({
@@ -230,6 +231,14 @@ describe('GitLab CI id_tokens', () => {
       !lines.some((l) => l.includes(token) || l.includes(token.split('.')[2] ?? '-')),
       'a token was logged',
     );
+  });
+});
+
+describe('the directory', () => {
+  it('is never asked about a token, valid or not', async () => {
+    assert.equal((await push('platform/app', await gitlabMain())).status, 200);
+    assert.equal((await push('platform/app', 'not.a.jwt')).status, 401);
+    assert.deepEqual(directory.calls, { findUser: 0, verifyPassword: 0, resolveGroups: 0, checkHealth: 0 });
   });
 });
 
