@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   slapd ldap-utils            # OpenLDAP server and clients
   samba samba-ad-dc samba-ad-provision krb5-user # Samba 4 AD DC and its schema files (provision)
-  iproute2                    # network namespaces for the AD tests
+  iproute2                    # network namespaces for the AD and fault tests
+  iptables                    # drops a directory's packets inside a namespace (fault tests)
   nginx                       # the reverse proxy in front of the registry
   caddy                       # the forward_auth front proxy of the Caddy e2e test
   docker-registry             # the distribution registry

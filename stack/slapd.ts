@@ -8,6 +8,7 @@ import { createCa, issueServerCert, NO_STDIN } from './certs.ts';
 import type { Pki } from './certs.ts';
 import { freePort, run, startServer, waitForPort } from './process.ts';
 import type { Server } from './process.ts';
+import type { Netns } from './netns.ts';
 import { seed, SEED_LDIF } from './seed/openldap.ts';
 import { watchLog } from './credentials.ts';
 
@@ -24,6 +25,11 @@ export interface SlapdOptions {
   pki?: Pki;
   /** Write slapd.log here, where destroy() leaves it (the demo keeps its logs); default the state dir. */
   logDir?: string;
+  /**
+   * Run slapd inside this network namespace, listening on its address (fault tests drop its traffic
+   * there); by default it runs here on 127.0.0.1.
+   */
+  netns?: Pick<Netns, 'nsIp' | 'wrap'>;
 }
 
 export interface Slapd {
@@ -203,7 +209,7 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
   const pki = options.pki ?? (await createCa(join(dir, 'pki'), 'slapd test CA'));
   const tls = await issueServerCert(pki, 'slapd', {
     dns: ['localhost'],
-    ips: ['127.0.0.1'],
+    ips: options.netns ? ['127.0.0.1', options.netns.nsIp] : ['127.0.0.1'],
     outDir: join(dir, 'tls'),
   });
   const configFile = join(dir, 'config.ldif');
@@ -217,8 +223,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   const logFile = join(options.logDir ?? dir, 'slapd.log');
   const confDir = join(dir, 'slapd.d');
   const [port, ldapsPort] = await twoPorts();
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
+  const host = options.netns?.nsIp ?? '127.0.0.1';
+  const url = `ldap://${host}:${port}`;
+  const ldapsUrl = `ldaps://${host}:${ldapsPort}`;
   let server: Server | undefined;
   let countFrom = 0; // log offset after seeding: the counters report only what tests did
 
@@ -232,13 +239,14 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       // dies without running its `after` hooks, so a crashed test run leaves no slapd behind.
       const slapd = ['/usr/sbin/slapd', '-F', confDir, '-h', `${url}/ ${ldapsUrl}/`, '-d', 'stats'];
       const args = ['--pdeathsig', 'TERM', '--', ...slapd];
-      server = startServer('slapd', 'setpriv', args, logFile, { stdio: ['ignore', fd, fd] });
+      const [command, fullArgs] = options.netns ? options.netns.wrap('setpriv', args) : ['setpriv', args];
+      server = startServer('slapd', command, fullArgs, logFile, { stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
     try {
-      await waitForPort('127.0.0.1', port, 10_000, server);
-      await waitForPort('127.0.0.1', ldapsPort, 10_000, server);
+      await waitForPort(host, port, 10_000, server);
+      await waitForPort(host, ldapsPort, 10_000, server);
     } catch (error) {
       await stop();
       throw error;

@@ -148,10 +148,18 @@ export async function openConnection(
 ): Promise<Client> {
   const candidates = servers.candidates(openDeadlineMs(settings));
   if (candidates.length === 0) {
-    throw new DirectoryUnavailableError(
-      `every LDAP server is down; the next is probed in ${Math.ceil(servers.nextRetryInMs() / 1000)} s`,
-      { kind: 'unreachable' },
-    );
+    // Fail fast, but keep the cause: a certificate that does not verify is not a network outage.
+    const next = `the next is probed in ${Math.ceil(servers.nextRetryInMs() / 1000)} s`;
+    const misconfigured = servers
+      .causes()
+      .find((c): c is DirectoryUnavailableError => c instanceof DirectoryUnavailableError && c.misconfigured);
+    if (misconfigured !== undefined) {
+      throw new DirectoryUnavailableError(`${misconfigured.message} (every LDAP server is down; ${next})`, {
+        kind: misconfigured.kind,
+        variable: misconfigured.variable,
+      });
+    }
+    throw new DirectoryUnavailableError(`every LDAP server is down; ${next}`, { kind: 'unreachable' });
   }
   let lastError: DirectoryUnavailableError | undefined;
   for (const url of candidates) {
@@ -165,7 +173,7 @@ export async function openConnection(
         throw error;
       }
       lastError = classifyTransportError(error, servers.label(url));
-      servers.failed(url, lastError.message);
+      servers.failed(url, lastError.message, lastError);
     }
   }
   throw lastError ?? new DirectoryUnavailableError('no LDAP_URL', { kind: 'unreachable' });

@@ -207,7 +207,10 @@ export class LdapDirectory implements Directory {
       this.#servers.succeeded(url);
     } catch (error) {
       if (isAnswer(error)) this.#servers.succeeded(url);
-      else this.#servers.failed(url, classifyTransportError(error, this.#servers.label(url)).message);
+      else {
+        const failure = classifyTransportError(error, this.#servers.label(url));
+        this.#servers.failed(url, failure.message, failure);
+      }
     }
   }
 

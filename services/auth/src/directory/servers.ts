@@ -33,6 +33,8 @@ interface ServerState {
   retryAt: number;
   /** While down: a probe owns the server until then (half-open), so no one else tries it. */
   probeUntil: number;
+  /** While down: what its last failure was (for an error that names the cause). */
+  cause: unknown;
 }
 
 /**
@@ -66,6 +68,7 @@ export class ServerSet {
       up: true,
       retryAt: 0,
       probeUntil: 0,
+      cause: undefined,
     }));
     for (const s of this.#servers) observer.serverState({ server: s.label, up: true });
   }
@@ -100,16 +103,18 @@ export class ServerSet {
     s.up = true;
     s.retryAt = 0;
     s.probeUntil = 0;
+    s.cause = undefined;
     this.#observer.serverState({ server: s.label, up: true });
   }
 
   /** The server could not be reached or did not answer in time: skip it for a while. */
-  failed(url: string, error: string): void {
+  failed(url: string, error: string, cause?: unknown): void {
     const s = this.#find(url);
     if (s === undefined) return;
     const now = this.#now();
     s.retryAt = now + this.#retryAfterMs;
     s.probeUntil = 0;
+    s.cause = cause;
     if (!s.up) return;
     s.up = false;
     const failover = this.#servers.find((other) => other.up)?.label;
@@ -123,6 +128,11 @@ export class ServerSet {
   /** True while no server is up: requests fail fast. */
   get allDown(): boolean {
     return this.#servers.every((s) => !s.up);
+  }
+
+  /** The last failure of each server that is down, in configured order. */
+  causes(): unknown[] {
+    return this.#servers.filter((s) => !s.up).map((s) => s.cause);
   }
 
   /** Milliseconds until the next down server may be probed (0 when one is due or all are up). */
