@@ -15,6 +15,8 @@ export interface Metrics extends DirectoryObserver {
   readonly ldapUp: Gauge;
   readonly ldapServerUp: Gauge<'server'>;
   readonly lockouts: Counter<'key'>;
+  /** CI job tokens: fetches of a trusted issuer's discovery document and JWKS (labels bounded by the rules file). */
+  readonly oidcKeyFetches: Counter<'issuer' | 'outcome'>;
   /**
    * A counter increment for the hot path: a plain number, added to the counter (through `add`) when
    * the registry is read. prom-client hashes the labels on every inc(), even on a child.
@@ -107,6 +109,12 @@ export function createMetrics(cacheSize: () => number): Metrics {
       name: 'registry_auth_lockouts_total',
       help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
       labelNames: ['key'] as const,
+      registers: [registry],
+    }),
+    oidcKeyFetches: new Counter({
+      name: 'registry_auth_oidc_key_fetches_total',
+      help: "Fetches of a trusted CI issuer's discovery document and JWKS, by issuer name and outcome (success, error)",
+      labelNames: ['issuer', 'outcome'] as const,
       registers: [registry],
     }),
     tally(add) {

@@ -174,7 +174,7 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
     });
   }
 
-  it('never grants a request whose path holds %, a dot segment, or is outside /v2/', () => {
+  it('never grants a request whose path holds % or a dot segment', () => {
     const segment = fc.oneof(
       fc.constantFrom('.', '..', '%2e', '%2F', 'app', 'blobs', 'manifests', 'uploads', ''),
       fc.string(),
@@ -194,6 +194,43 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
               if (a.repository !== undefined)
                 assert.match(a.repository, /^[A-Za-z0-9]+([._/:-]+[A-Za-z0-9]+)*$/);
           }
+        },
+      ),
+    );
+  });
+
+  it('never grants a path outside /v2/, however close to it', () => {
+    const prefix = fc.constantFrom(
+      '',
+      '/',
+      '/v1/',
+      '/v2',
+      '/V2/',
+      '/v2x/',
+      '//v2/',
+      '/api/v2/',
+      'v2/',
+      '/v3/',
+    );
+    const rest = fc.oneof(
+      fc.constantFrom(
+        '',
+        'team/app/manifests/v1',
+        'team/app/blobs/uploads/',
+        '_catalog',
+        'team/app/tags/list',
+      ),
+      fc.string({ maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'),
+        prefix,
+        rest,
+        (method, p, r) => {
+          const uri = `${p}${r}`;
+          fc.pre(!uri.startsWith('/v2/') && uri !== '/v2'); // '/v2' is the login route without its slash
+          assert.equal(requiredAccess(method, uri).ok, false, `${method} ${uri}`);
         },
       ),
     );

@@ -77,7 +77,7 @@ export function createService(
       );
     },
   });
-  const tokens = startTokenAuthenticator(config, cache, metrics.registry, logger);
+  const tokens = startTokenAuthenticator(config, cache, metrics, logger);
   const decider = new Decider({
     directory,
     cache,

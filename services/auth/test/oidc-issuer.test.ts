@@ -42,6 +42,7 @@ let github: OidcIssuer;
 let server: Server;
 let base: string;
 let directory: FakeDirectory;
+let metrics: ReturnType<typeof createMetrics>;
 let offset = 0;
 const now = (): number => Date.now() + offset;
 const lines: string[] = [];
@@ -98,11 +99,11 @@ before(async () => {
   });
   const loggers = createLoggers('info', sink);
   const cache = new DecisionCache({ ...config.cache, now });
-  const metrics = createMetrics(() => cache.size);
+  metrics = createMetrics(() => cache.size);
   const tokens = new TokenAuthenticator(oidc, {
     key: (token) => cache.key(oidc.username, token),
     maxEntries: 100,
-    registry: metrics.registry,
+    metrics,
     logger: loggers.logger,
     now,
     keys: { cooldownMs: COOLDOWN_MS },
@@ -401,6 +402,8 @@ describe('keys: rotation and outages', () => {
         [503, 'issuer_unavailable'],
         'within the cooldown: still 503, never 401',
       );
+      const text = await metrics.registry.metrics();
+      assert.match(text, /^registry_auth_oidc_key_fetches_total\{issuer="gitlab",outcome="error"\} 1$/m);
     } finally {
       await gitlab.up();
     }

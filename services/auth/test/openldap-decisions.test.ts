@@ -34,8 +34,9 @@ describe('the allow / deny matrix', () => {
     ['a pusher pulls', alice.uid, alice.password, 'GET', '/v2/team/app/manifests/v1', 200],
     ['a reader pulls', bob.uid, bob.password, 'GET', `/v2/team/app/blobs/${DIGEST}`, 200],
     ['a reader may not push', bob.uid, bob.password, 'PUT', '/v2/team/app/manifests/v1', 403],
+    ['a reader may not start an upload', bob.uid, bob.password, 'POST', '/v2/team/app/blobs/uploads/', 403],
     [
-      'a reader may not start an upload',
+      'a reader may not continue an upload',
       bob.uid,
       bob.password,
       'PATCH',

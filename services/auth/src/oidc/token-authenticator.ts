@@ -2,12 +2,11 @@
 // Verified tokens are cached until their `exp` under an HMAC of the token (never the token itself), so the
 // ~100 requests of a push cost one signature check; the decision is then the first matching rule's grants.
 import { LRUCache } from 'lru-cache';
-import { Counter } from 'prom-client';
-import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { DecisionCache } from '../decision-cache.ts';
 import type { Identity } from '../directory/directory.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { REASONS } from '../reasons.ts';
 import type { Reason } from '../reasons.ts';
 import type { Access } from '../registry-scope.ts';
@@ -43,7 +42,7 @@ export interface TokenAuthenticatorOptions {
   /** A keyed hash of the token (the decision cache's HMAC): the cache never holds a token. */
   readonly key: (token: string) => string;
   readonly maxEntries: number;
-  readonly registry?: Registry;
+  readonly metrics?: Pick<Metrics, 'oidcKeyFetches'>;
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
   readonly now?: () => number;
   readonly keys?: KeyOptions;
@@ -63,19 +62,13 @@ export class TokenAuthenticator {
     this.#now = options.now ?? Date.now;
     this.#cache = new LRUCache({ max: options.maxEntries });
     this.#rules = new Map(config.issuers.map((i) => [i.issuer, new IssuerRules(i)]));
-    // Labels bounded by the rules file: one issuer name each, two outcomes.
-    const fetches = new Counter({
-      name: 'registry_auth_oidc_key_fetches_total',
-      help: "Fetches of a trusted issuer's discovery document and JWKS, by issuer name and outcome",
-      labelNames: ['issuer', 'outcome'] as const,
-      registers: options.registry === undefined ? [] : [options.registry],
-    });
-    const { logger } = options;
+    const { logger, metrics } = options;
     this.#verifier = new TokenVerifier(config.issuers, {
       now: this.#now,
       ...(options.keys === undefined ? {} : { keys: options.keys }),
       onKeyFetch: (issuer, outcome, error) => {
-        fetches.inc({ issuer: issuer.name, outcome });
+        // Labels bounded by the rules file: one issuer name each, two outcomes.
+        metrics?.oidcKeyFetches.inc({ issuer: issuer.name, outcome });
         if (outcome === 'success') logger?.info({ issuer: issuer.issuer }, 'OIDC issuer keys fetched');
         else logger?.warn({ issuer: issuer.issuer, error: error?.message }, 'OIDC issuer keys not fetched');
       },
@@ -131,7 +124,7 @@ export class TokenAuthenticator {
 export function startTokenAuthenticator(
   config: Pick<Config, 'oidc' | 'cache'>,
   cache: Pick<DecisionCache, 'key'>,
-  registry: Registry,
+  metrics: Pick<Metrics, 'oidcKeyFetches'>,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): TokenAuthenticator | undefined {
   const { oidc } = config;
@@ -139,7 +132,7 @@ export function startTokenAuthenticator(
   const tokens = new TokenAuthenticator(oidc, {
     key: (token) => cache.key(oidc.username, token),
     maxEntries: config.cache.maxEntries,
-    registry,
+    metrics,
     logger,
   });
   void tokens.prefetch(); // a failure is logged and counted; the keys are fetched again on demand
