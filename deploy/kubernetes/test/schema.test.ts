@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { OVERLAYS, render } from './render.ts';
 import type { K8sObject } from './render.ts';
+import { unknownFields } from './known-fields.ts';
 import { schemaError } from './schemas.ts';
 
 for (const overlay of OVERLAYS) {
@@ -21,6 +22,13 @@ for (const overlay of OVERLAYS) {
         .map((o) => [`${o.kind}/${o.metadata.name}`, schemaError(o)] as const)
         .filter(([, error]) => error !== undefined);
       assert.deepEqual(problems, []);
+    });
+
+    it('uses no field name the schemas do not know (a typo would pass them)', () => {
+      const unknown = objects.flatMap((o) =>
+        unknownFields(o).map((path) => `${o.kind}/${o.metadata.name}${path}`),
+      );
+      assert.deepEqual(unknown, []);
     });
   });
 }
@@ -46,5 +54,15 @@ describe('the schema check itself', () => {
     };
     assert.match(schemaError(rule) ?? '', /for must match pattern/);
     assert.match(schemaError({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }) ?? '', /no schema/);
+  });
+
+  it('names a misspelt field, and not the keys of labels or a Service selector', () => {
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's', labels: { 'any-key': 'x' } },
+      spec: { selector: { 'app.kubernetes.io/name': 'x' }, ports: [{ port: 1, tragetPort: 2 }] },
+    };
+    assert.deepEqual(unknownFields(service), ['.spec.ports[0].tragetPort']);
   });
 });

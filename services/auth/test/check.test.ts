@@ -1,8 +1,11 @@
 // `main.js --check` as an operator runs it, against a real slapd: exit codes and the lines that name
 // what to fix.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
+import { waitFor } from '@registry-ldap-auth/stack/process';
+import { SIDECAR_MAIN, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { openldapEnv } from './support/openldap-env.ts';
@@ -132,6 +135,21 @@ describe('--check --user', () => {
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /groups \(2, nested included\): registry-ci, registry-pushers/);
     assert.match(r.stdout, /push +sample\/app: allowed/);
+  });
+
+  it('asks for the password on a terminal without echoing it', async () => {
+    // script(1) runs the check on a pseudo-terminal; the password is typed once the prompt is shown.
+    const command = [process.execPath, SIDECAR_MAIN, '--check', '--user', 'bob'].join(' ');
+    const env = { PATH: process.env['PATH'] ?? '', ...openldapEnv(slapd) };
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor(() => out.includes('password for bob: '), 20_000, 'the password prompt');
+    child.stdin.write(`${bob.password}\r`);
+    const [status] = (await once(child, 'exit')) as [number | null];
+    assert.equal(status, 0, out);
+    assert.match(out, /ok +password accepted/);
+    assert.ok(!out.includes(bob.password), 'the typed password is not echoed');
   });
 
   it('exits 5 on a wrong password', async () => {
