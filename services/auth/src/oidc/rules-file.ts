@@ -279,9 +279,13 @@ export function parseRulesFile(
 ): { issuers: TrustedIssuer[]; problems: string[] } {
   const p: Problems = [];
   // JSON is YAML 1.2, so one parser reads both; duplicate keys are an error rather than a silent override.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { issuers: [], problems: doc.errors.map((e) => e.message.split('\n')[0] ?? e.code) };
+    // The first line of yaml's message ends "at line L, column C:"; the code excerpt after it is dropped.
+    return {
+      issuers: [],
+      problems: doc.errors.map((e) => (e.message.split('\n')[0] ?? e.code).replace(/:$/, '')),
+    };
   }
   const root: Json = doc.toJS({ maxAliasCount: 100 });
   if (!isObject(root)) return { issuers: [], problems: ['must be a mapping with an "issuers" list'] };
