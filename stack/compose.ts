@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { execute, run, startServer } from './process.ts';
+import { assertPortFree, execute, run, startServer } from './process.ts';
 import type { RunResult, Server } from './process.ts';
-import { assertPortFree, sendRequest } from './stack.ts';
-import type { StackReply, StackRequestOptions } from './stack.ts';
+import { sendRequest } from './https-request.ts';
+import type { StackReply, StackRequestOptions } from './https-request.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const COMPOSE_DIR = join(REPO_DIR, 'compose');
@@ -134,9 +134,35 @@ function composeRunner(project: string, socket: string, env: Record<string, stri
   return (args: readonly string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> =>
     run('docker-compose', ['-p', project, ...FILES, ...args], {
       cwd: COMPOSE_DIR,
-      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, ...env },
+      // COMPOSE_DOCKER_CLI_BUILD=0: build through the API; the `docker` CLI it would use otherwise is not
+      // on these machines.
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_DOCKER_CLI_BUILD: '0', ...env },
       timeoutMs,
     });
+}
+
+/** The sidecar's image as compose builds it (`auth`'s `image:`). */
+export const SIDECAR_IMAGE = 'registry-ldap-auth:dev';
+
+/** Builds the images of `services` (base images first) without starting anything. */
+export async function buildImages(
+  services: readonly Service[],
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
+  log('base images (compose/local/base-images.sh)');
+  await run('bash', [join(COMPOSE_DIR, 'local', 'base-images.sh')], { cwd: REPO_DIR, timeoutMs: 600_000 });
+  // compose reads the secret files even to build.
+  log('certificates and secrets (compose/make-certs.sh)');
+  await run('bash', [join(COMPOSE_DIR, 'make-certs.sh')], { timeoutMs: 60_000 });
+  const api = await startApiService();
+  try {
+    log(`build: ${services.join(', ')}`);
+    const profile = services.includes('prometheus') ? ['--profile', 'monitoring'] : [];
+    await composeRunner('build', api.socket, {})([...profile, 'build', ...services], 1_200_000);
+  } finally {
+    await api.server.stop();
+    await rm(api.dir, { recursive: true, force: true });
+  }
 }
 
 /** Builds what is needed and starts the stack; resolves once nginx answers /v2/ with the sidecar's 401. */
@@ -149,11 +175,8 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   await assertPortFree(port);
   if (monitoring) await assertPortFree(prometheusPort);
 
-  log('base images (compose/local/base-images.sh)');
-  await run('bash', [join(COMPOSE_DIR, 'local', 'base-images.sh')], { cwd: REPO_DIR, timeoutMs: 600_000 });
-  log('certificates and secrets (compose/make-certs.sh)');
-  await run('bash', [join(COMPOSE_DIR, 'make-certs.sh')], { timeoutMs: 60_000 });
-
+  const services: Service[] = [...CORE_SERVICES, ...(monitoring ? (['prometheus'] as const) : [])];
+  await buildImages(services, log);
   const api = await startApiService();
   const compose = composeRunner(project, api.socket, {
     REGISTRY_PORT: String(port),
@@ -161,7 +184,6 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   });
   const profile = monitoring ? ['--profile', 'monitoring'] : [];
   // Named services: other services of the monitoring profile may use images that cannot be built here.
-  const services = [...CORE_SERVICES, ...(monitoring ? ['prometheus'] : [])];
   let stopHealthChecks: (() => Promise<void>) | undefined;
 
   const stopApi = async (): Promise<void> => {
@@ -187,8 +209,6 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
     sendRequest(new URL(path, url), ca, method, requestOptions);
 
   try {
-    log(`build: ${services.join(', ')}`);
-    await compose([...profile, 'build', ...services], 1_200_000);
     log('up (the directory seeds itself on first start)');
     stopHealthChecks = runHealthChecks(project);
     await compose([...profile, 'up', '-d', ...services], 300_000);

@@ -188,3 +188,18 @@ export async function run(
   }
   return { stdout: result.stdout, stderr: result.stderr };
 }
+
+/** A fixed port held by someone else would make waitForPort() succeed against the wrong server. */
+export async function assertPortFree(port: number): Promise<void> {
+  const probeServer = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probeServer.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(`127.0.0.1:${port} is already in use (${error.code ?? error.message})`));
+    });
+    probeServer.listen(port, '127.0.0.1', () => {
+      probeServer.close(() => {
+        resolve();
+      });
+    });
+  });
+}

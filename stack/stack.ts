@@ -1,16 +1,15 @@
 // The whole native stack as a user meets it: seeded slapd → sidecar → nginx (TLS, auth_request) → registry,
 // all on 127.0.0.1. Shared by `npm run demo`, the e2e tests and the benchmark, so every knob is an option.
 import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueServerCert, NO_STDIN } from './certs.ts';
 import type { Pki } from './certs.ts';
 import { startNginx } from './nginx.ts';
 import type { Nginx } from './nginx.ts';
-import { run } from './process.ts';
+import { assertPortFree, run } from './process.ts';
+import { sendRequest } from './https-request.ts';
+import type { StackReply, StackRequestOptions } from './https-request.ts';
 import { startRegistry } from './registry.ts';
 import type { Registry } from './registry.ts';
 import { startSidecar } from './sidecar.ts';
@@ -42,19 +41,7 @@ export interface StackOptions {
   logDir?: string;
 }
 
-export interface StackReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface StackRequestOptions {
-  /** An array sends the header once per value, in order. */
-  headers?: Record<string, string | string[]>;
-  body?: string | Buffer;
-  /** Default 30 s. */
-  timeoutMs?: number;
-}
+export type { StackReply, StackRequestOptions };
 
 export interface Stack {
   /** `https://127.0.0.1:PORT`: nginx, the only way in. */
@@ -134,48 +121,6 @@ async function loadOrCreateCa(dir: string): Promise<{ pki: Pki; created: boolean
     }
   }
   return { pki: await createCa(dir, 'registry-ldap-auth stack CA'), created: true };
-}
-
-/** One HTTPS request, TLS verified against `ca`, no connection reuse. */
-export function sendRequest(
-  url: URL,
-  ca: Buffer,
-  method: string,
-  options: StackRequestOptions,
-): Promise<StackReply> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      { method, headers: options.headers ?? {}, ca, agent: false, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('error', reject);
-        res.once('end', () => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-      },
-    );
-    req.once('timeout', () => req.destroy(new Error(`${method} ${url.pathname} timed out`)));
-    req.once('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** A fixed port held by someone else would make waitForPort() succeed against the wrong server. */
-export async function assertPortFree(port: number): Promise<void> {
-  const probeServer = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probeServer.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new Error(`127.0.0.1:${port} is already in use (${error.code ?? error.message})`));
-    });
-    probeServer.listen(port, '127.0.0.1', () => {
-      probeServer.close(() => {
-        resolve();
-      });
-    });
-  });
 }
 
 /**

@@ -2,25 +2,31 @@
 # The two base images the compose stack builds from where no image registry can be reached (podman):
 #   localhost/registry-ldap-auth/debian:bookworm  Debian 12 minbase from mmdebstrap (as debian:bookworm-slim)
 #   localhost/registry-ldap-auth/node:24          that + Node 24 (the npm registry's `node` package) + npm
-# Each is built only when missing; `--force` rebuilds both. Needs root, podman, mmdebstrap and `npm ci` done.
+# Usage: base-images.sh [--force] [debian|node]...  (default both; each built only when missing, or again
+# with --force). Needs root, podman and mmdebstrap; the node image also needs `npm ci` done.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 debian=localhost/registry-ldap-auth/debian:bookworm
 node=localhost/registry-ldap-auth/node:24
-force=${1:-}
+force=
+wanted=()
+for arg in "$@"; do
+  if [ "$arg" = --force ]; then force=--force; else wanted+=("$arg"); fi
+done
+[ ${#wanted[@]} -gt 0 ] || wanted=(debian node)
 
 have() { [ "$force" != --force ] && podman image exists "$1"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if ! have "$debian"; then
+if [[ " ${wanted[*]} " == *" debian "* ]] && ! have "$debian"; then
   echo "base-images: $debian (mmdebstrap, about a minute)" >&2
   mmdebstrap --quiet --variant=minbase --mode=root bookworm "$work/rootfs.tar"
   podman import --quiet --change 'CMD ["bash"]' "$work/rootfs.tar" "$debian" >/dev/null
   rm -f "$work/rootfs.tar"
 fi
 
-if ! have "$node"; then
+if [[ " ${wanted[*]} " == *" node "* ]] && ! have "$node"; then
   echo "base-images: $node" >&2
   # Node 24 as the workspace pins it (the root devDependency `node`, installed by npm ci).
   binary=node_modules/node/bin/node

@@ -182,6 +182,30 @@ describe('loadConfig', () => {
     assert.deepEqual(c.policy.pushGroups, ['CN=registry-pushers,CN=Users,DC=example,DC=test', 'registry-ci']);
   });
 
+  it('keeps an escaped comma inside a DN value (RFC 4514) in a comma list', () => {
+    const c = loadConfig({
+      ...minimal,
+      AUTH_PUSH_GROUPS: 'cn=Ops\\, EMEA,ou=groups,dc=example,dc=test,registry-ci',
+      AUTH_PULL_GROUPS: 'cn=a\\\\,dc=x,readers',
+    });
+    assert.deepEqual(c.policy.pushGroups, ['cn=Ops\\, EMEA,ou=groups,dc=example,dc=test', 'registry-ci']);
+    assert.deepEqual(c.policy.pullGroups, ['cn=a\\\\,dc=x', 'readers']);
+  });
+
+  it('refuses a grant that looks like a DN but does not parse, naming the variable', () => {
+    const p = problems({
+      ...minimal,
+      AUTH_PULL_GROUPS: 'cn=<readers>,dc=example,dc=test',
+      AUTH_CATALOG_GROUPS: 'cn=a\\q,dc=x',
+    });
+    for (const variable of ['AUTH_PULL_GROUPS', 'AUTH_CATALOG_GROUPS']) {
+      assert.ok(
+        p.some((m) => m.startsWith(variable) && /distinguished name/.test(m)),
+        `${variable}: ${p.join(' | ')}`,
+      );
+    }
+  });
+
   it('validates repository-scoped grants', () => {
     const c = loadConfig({
       ...minimal,

@@ -194,17 +194,18 @@ function read(r: Reader): Config {
     ['AUTH_PUSH_GROUPS', policy.pushGroups],
     ['AUTH_PULL_GROUPS', policy.pullGroups],
     ['AUTH_DELETE_GROUPS', policy.deleteGroups],
+    ['AUTH_CATALOG_GROUPS', policy.catalogGroups],
   ] as const) {
     for (const entry of entries) {
       try {
-        parseGrant(entry);
+        const grant = parseGrant(entry);
+        if (name === 'AUTH_CATALOG_GROUPS' && grant.pattern !== undefined) {
+          r.problems.push(`${name}: the catalog lists every repository; its groups take no @pattern`);
+        }
       } catch (error) {
         r.problems.push(`${name}: ${(error as Error).message}`);
       }
     }
-  }
-  if (policy.catalogGroups.some((e) => parseGrant(e).pattern !== undefined)) {
-    r.problems.push('AUTH_CATALOG_GROUPS: the catalog lists every repository; its groups take no @pattern');
   }
   const maxFailures = r.int('LOCKOUT_MAX_FAILURES', 10, 0, 1_000_000);
   const trustedProxies = r.list('TRUSTED_PROXIES');

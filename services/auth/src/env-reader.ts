@@ -57,10 +57,14 @@ export class Reader {
    */
   list(name: string): string[] {
     const value = this.raw(name) ?? '';
-    return value
-      .split(value.includes(';') ? ';' : /,(?!\s*[A-Za-z][A-Za-z0-9-]*\s*=)/)
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
+    return (
+      value
+        // A comma that starts the next RDN of a DN (`,ou=…`) or is escaped in a DN value (`\,`, after an even
+        // number of backslashes before it) does not separate entries.
+        .split(value.includes(';') ? ';' : /(?<=(?:^|[^\\])(?:\\\\)*),(?!\s*[A-Za-z][A-Za-z0-9-]*\s*=)/)
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    );
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

@@ -6,6 +6,7 @@ import { unknownVariableWarnings } from './check/check.ts';
 import { runCheckCommand } from './check/cli.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
+import { grantWarnings } from './grant-warnings.ts';
 import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const loggers = createLoggers(config.logLevel, lines);
   const { logger } = loggers;
   for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
+  for (const warning of grantWarnings(config.policy, config.ldap)) logger.warn(warning);
   if (config.ldap.tlsInsecure) {
     logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Policy, normalizeDn, rulesFromConfig } from './policy.ts';
+import { Policy, parseGrant, rulesFromConfig } from './policy.ts';
 import type { Subject } from './policy.ts';
 import type { Access } from './registry-scope.ts';
 
@@ -137,7 +137,27 @@ describe('Policy from AUTH_*_GROUPS', () => {
     assert.equal(scoped.allows(subject('auditors'), [catalog]), true);
   });
 
-  it('normalizes DNs', () => {
-    assert.equal(normalizeDn('CN=A , OU=B'), 'cn=a,ou=b');
+  const byDn = (dn: string) =>
+    new Policy(rulesFromConfig({ pushGroups: [dn], pullGroups: [], deleteGroups: [], catalogGroups: [] }));
+  const member = (dn: string): Subject => ({ username: 'u', groups: [{ name: 'x', dn }] });
+
+  it('compares group DNs after unescaping (RFC 4514): `\\, ` and `\\,` are different groups', () => {
+    const policy = byDn('cn=Ops\\, EMEA,ou=groups,dc=example,dc=test');
+    assert.equal(policy.allows(member('CN=ops\\2C emea, OU=Groups,DC=example,DC=test'), [push]), true);
+    assert.equal(policy.allows(member('cn=Ops\\,EMEA,ou=groups,dc=example,dc=test'), [push]), false);
+    assert.equal(policy.allows(member('cn=Ops\\, EMEA,ou=people,dc=example,dc=test'), [push]), false);
+  });
+
+  it('a group whose DN does not parse matches no DN grant', () => {
+    assert.equal(byDn('cn=a,dc=test').allows(member('cn=a\\q,dc=test'), [push]), false);
+  });
+
+  it('refuses a grant that looks like a DN but is not one, naming it', () => {
+    assert.throws(
+      () => parseGrant('cn=a\\q,dc=test@team/*'),
+      /"cn=a\\q,dc=test" is not a distinguished name/,
+    );
+    assert.throws(() => parseGrant('cn=<admins>,dc=test'), /not a distinguished name/);
+    assert.deepEqual(parseGrant('cn=a,dc=test@team/*'), { group: 'cn=a,dc=test', pattern: 'team/*' });
   });
 });

@@ -1,6 +1,7 @@
 // Authorization as data: subject (user, groups) + object (action, repository) → the rules that grant the
 // action → allow if one admits the subject for that repository, otherwise deny.
 import type { Group } from './directory/directory.ts';
+import { dnKey } from './dn.ts';
 import type { Access, Action } from './registry-scope.ts';
 
 export interface Subject {
@@ -37,11 +38,19 @@ export interface Grant {
 // matches `team-a/app`, `team-a/**` also matches `team-a/tools/app`.
 const PATTERN = /^[a-z0-9._/*-]+$/;
 
+/** A group named by its DN rather than by its name: the entry holds an `=`. */
+export function isDnGrant(group: string): boolean {
+  return group.includes('=');
+}
+
 /** Throws with a message naming what is wrong. */
 export function parseGrant(entry: string): Grant {
   const at = entry.lastIndexOf('@');
-  if (at === -1) return { group: entry };
-  const group = entry.slice(0, at).trim();
+  const group = at === -1 ? entry : entry.slice(0, at).trim();
+  if (isDnGrant(group) && dnKey(group) === undefined) {
+    throw new Error(`"${group}" is not a distinguished name (RFC 4514: escape , + " \\ < > ; in values)`);
+  }
+  if (at === -1) return { group };
   const pattern = entry.slice(at + 1).trim();
   if (group === '' || !PATTERN.test(pattern)) {
     throw new Error(`"${entry}" is not group@repository-pattern (pattern: lower-case name with * or **)`);
@@ -71,18 +80,15 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 'u');
 }
 
-/** DNs compare case-insensitively and without the optional spaces around separators (RFC 4514 §3). */
-export function normalizeDn(dn: string): string {
-  return dn.replace(/\s*([,=+])\s*/g, '$1').toLowerCase();
-}
-
 function members(groups: readonly string[]): Members {
   const names = new Set<string>();
   const dns = new Set<string>();
   for (const g of groups) {
-    if (g.includes('=')) dns.add(normalizeDn(g));
+    // parseGrant has refused a DN that does not parse; were one to get here, it would match nothing.
+    if (isDnGrant(g)) dns.add(dnKey(g) ?? '');
     else names.add(g.toLowerCase());
   }
+  dns.delete('');
   return { kind: 'groups', names, dns };
 }
 
@@ -125,10 +131,23 @@ export function rulesFromConfig(config: PolicyConfig): readonly Rule[] {
   ];
 }
 
+// A group's DN is parsed once: the decision cache hands out the same group objects on every hit.
+const groupKeys = new WeakMap<Group, string>();
+
+/** The comparison key of a group's DN (RFC 4514 / 4517); '' (matching no grant) when it does not parse. */
+function groupKey(group: Group): string {
+  let key = groupKeys.get(group);
+  if (key === undefined) {
+    key = dnKey(group.dn) ?? '';
+    groupKeys.set(group, key);
+  }
+  return key;
+}
+
 function admits(m: Members, subject: Subject): boolean {
   if (m.kind === 'authenticated') return true;
   return subject.groups.some(
-    (g) => m.names.has(g.name.toLowerCase()) || (m.dns.size > 0 && m.dns.has(normalizeDn(g.dn))),
+    (g) => m.names.has(g.name.toLowerCase()) || (m.dns.size > 0 && m.dns.has(groupKey(g))),
   );
 }
 

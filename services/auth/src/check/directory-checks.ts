@@ -4,7 +4,8 @@ import { closest, distance } from 'fastest-levenshtein';
 import { Filter } from 'ldapts';
 import type { Config } from '../config.ts';
 import type { Env } from '../env-reader.ts';
-import { normalizeDn, parseGrant } from '../policy.ts';
+import { isWithin } from '../dn.ts';
+import { parseGrant } from '../policy.ts';
 import { DirectoryProbe, firstValue } from './directory-probe.ts';
 import type { ServerInfo, ServerKind } from './directory-probe.ts';
 import { explainConnectFailure } from './connect-errors.ts';
@@ -179,7 +180,7 @@ export async function checkGroups(config: Config, probe: DirectoryProbe, report:
       const { group, pattern } = parseGrant(entry);
       const scope = pattern === undefined ? '' : ` (repositories ${pattern})`;
       if (group.includes('=')) {
-        const under = normalizeDn(group).endsWith(normalizeDn(base));
+        const under = isWithin(group, base);
         const found =
           under && (await probe.dnState(group)) === 'exists'
             ? await probe.search(group, isGroup, ['1.1'], 1, 'base')
