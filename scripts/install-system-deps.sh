@@ -20,6 +20,7 @@ packages=(
   # The compose stack on podman (no Docker engine): runc because crun cannot run on a hybrid cgroup
   # host, netavark + aardvark-dns for service names on internal networks, mmdebstrap for base images.
   podman runc uidmap slirp4netns fuse-overlayfs netavark aardvark-dns mmdebstrap docker-compose
+  prometheus                  # promtool checks and tests the alert rules; a live Prometheus in the tests and the demo
 )
 
 missing=()

@@ -11,6 +11,7 @@ import type { DemoSettings } from './demo-settings.ts';
 import { buildOciImage } from './oci-image.ts';
 import type { OciImage } from './oci-image.ts';
 import { stopAll } from './process.ts';
+import { startPrometheus } from './prometheus.ts';
 import { SIDECAR_MAIN } from './sidecar.ts';
 import { seed } from './slapd.ts';
 import { startStack } from './stack.ts';
@@ -18,6 +19,11 @@ import type { Stack, StackWithoutSlapd } from './stack.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
 const STOP_TIMEOUT_MS = 20_000;
+// `npm run demo -- --monitoring`: also a Prometheus scraping the sidecar with monitoring/alerts.yml, every
+// `for:` shortened so an alert shows within a minute.
+const MONITORING = process.argv.includes('--monitoring');
+const PROMETHEUS_PORT = 9091;
+const DEMO_ALERT_FOR = '15s';
 const DOCKER_PROBE_MS = 5_000;
 const REPOSITORY = 'demo/hello';
 
@@ -161,6 +167,15 @@ async function main(): Promise<void> {
   const starting: Promise<Stack | StackWithoutSlapd> = settings.ownDirectory
     ? startStack({ ...options, slapd: false })
     : startStack(options);
+  const monitoring = MONITORING
+    ? starting.then((stack) =>
+        startPrometheus({
+          targets: [`127.0.0.1:${stack.ports.metrics}`],
+          port: PROMETHEUS_PORT,
+          alertFor: DEMO_ALERT_FOR,
+        }),
+      )
+    : undefined;
 
   // Installed before the stack exists: a signal during start-up waits for it, then stops it, so no child
   // (nginx, the registry, the sidecar) is left behind.
@@ -173,7 +188,13 @@ async function main(): Promise<void> {
     }, STOP_TIMEOUT_MS);
     force.unref();
     stopping = starting
-      .then((stack) => stack.stop())
+      .then(async (stack) => {
+        await monitoring?.then(
+          (prometheus) => prometheus.stop(),
+          () => undefined, // it did not start: stopAll() below ends whatever is left
+        );
+        await stack.stop();
+      })
       .catch((error: unknown) => {
         process.stderr.write(`${String(error)}\n`);
       })
@@ -191,8 +212,10 @@ async function main(): Promise<void> {
   });
 
   let stack: Stack | StackWithoutSlapd;
+  let prometheusUrl: string | undefined;
   try {
     stack = await starting;
+    prometheusUrl = (await monitoring)?.url;
   } catch (error) {
     process.stderr.write(
       `the stack did not start: ${error instanceof Error ? error.message : String(error)}\n`,
@@ -212,6 +235,15 @@ async function main(): Promise<void> {
   const image = await buildOciImage(imageDir, { tag: '1', layerSizes: [1024] });
   const pulled = join(settings.stateDir, 'pulled');
   process.stdout.write(banner(stack, settings, { host, certDir, caFile, image, pulled }));
+  if (prometheusUrl !== undefined) {
+    process.stdout.write(
+      [
+        `Prometheus: ${prometheusUrl}  (scrapes the sidecar every second; monitoring/alerts.yml with every`,
+        `            for: shortened to ${DEMO_ALERT_FOR}: see ${prometheusUrl}/alerts, docs/monitoring.md for the runbooks)`,
+        '',
+      ].join('\n'),
+    );
+  }
 }
 
 await main();

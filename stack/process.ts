@@ -203,3 +203,24 @@ export async function assertPortFree(port: number): Promise<void> {
     });
   });
 }
+
+/**
+ * Polls `probe` every `intervalMs` until it returns something other than undefined; rejects after
+ * `timeoutMs` with `what` and the last value seen (for "wait until Prometheus says firing").
+ */
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 30_000, intervalMs = 250, describe = (): string => '' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      const last = describe();
+      throw new Error(`${what}: not within ${timeoutMs} ms${last === '' ? '' : ` (last: ${last})`}`);
+    }
+    await sleep(intervalMs);
+  }
+}

@@ -216,6 +216,7 @@ void describe('stack smoke: nginx reference config + registry + skopeo', { timeo
     ]);
     assert.deepEqual(services.stdout.trim().split('\n').sort(), [
       'auth',
+      'grafana',
       'nginx',
       'openldap',
       'prometheus',

@@ -143,7 +143,7 @@ void describe('the front door: nginx in front of the registry and the sidecar', 
   void test('the metrics count exactly the decisions made, and the access log names the user', async () => {
     const requests: [string, string, Record<string, string>, string, number][] = [
       // [method, path, headers, series labels (action/result), expected status]
-      ['GET', '/v2/', {}, 'login/unauthenticated', 401],
+      ['GET', '/v2/', {}, 'login/challenge', 401],
       ['GET', '/v2/', authAs('alice'), 'login/allow', 200],
       ['GET', '/v2/', authAs('alice'), 'login/allow', 200],
       ['GET', '/v2/', { Authorization: basic('bob', WRONG_PASSWORD) }, 'login/unauthenticated', 401],

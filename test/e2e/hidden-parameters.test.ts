@@ -4,8 +4,12 @@
 // and linked another repository's blob into one the user may push: alice (push team/*) read ci/source's
 // layer. Both nginx and the sidecar now refuse it, each on its own.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startCaddy } from '@registry-ldap-auth/stack/caddy';
+import type { Caddy } from '@registry-ldap-auth/stack/caddy';
 import { MEDIA_TYPES, buildOciImage } from '@registry-ldap-auth/stack/oci-image';
 import { authAs, creds, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
@@ -211,3 +215,66 @@ for (const setup of SETUPS) {
     },
   );
 }
+
+void describe('a form-body mount through Caddy forward_auth (the sidecar alone)', { timeout: 90_000 }, () => {
+  let e2e: E2e;
+  let teardown: (() => Promise<void>) | undefined;
+  let caddy: Caddy | undefined;
+  let layer: string;
+
+  before(async () => {
+    ({ e2e, teardown } = await startE2e({ sidecarEnv: SCOPED }));
+    caddy = await startCaddy({
+      registryPort: e2e.stack.ports.registry,
+      authPort: e2e.stack.ports.sidecar,
+      tls: e2e.stack.tls,
+    });
+    const secret = await buildOciImage(join(e2e.work, 'secret'), { tag: 'v1', layerSizes: [64 * 1024] });
+    layer = secret.layers[0]?.digest ?? '';
+    const push = await e2e.skopeo.push(secret, `${e2e.stack.host}/ci/source:v1`, creds('dave'));
+    assert.equal(push.code, 0, push.stderr);
+  });
+  after(async () => {
+    await caddy?.stop();
+    await teardown?.();
+  });
+
+  /** One HTTPS request to Caddy, TLS verified against the stack's CA. */
+  const viaCaddy = async (path: string, headers: Record<string, string>, body: string): Promise<number> => {
+    const ca = await readFile(e2e.stack.caCert);
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        `${caddy?.url ?? ''}${path}`,
+        { method: 'POST', headers, ca, agent: false, timeout: 10_000 },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            resolve(res.statusCode ?? 0);
+          });
+        },
+      );
+      req.once('timeout', () => req.destroy(new Error('POST timed out')));
+      req.once('error', reject);
+      req.end(body);
+    });
+  };
+
+  void test('Caddy forwards Content-Type, so every form-body variant is refused (form_body) and links nothing', async () => {
+    for (const [i, { name, contentType, body }] of FORM_BODIES.entries()) {
+      const repo = `team/caddy${i}`;
+      const status = await viaCaddy(
+        `/v2/${repo}/blobs/uploads/`,
+        { ...authAs('alice'), 'Content-Type': contentType },
+        body(layer),
+      );
+      assert.equal(status, 403, name);
+      const files = await e2e.stack.registry.storageFiles();
+      assert.ok(
+        !files.includes(`docker/registry/v2/repositories/${repo}/_layers/sha256/${hex(layer)}/link`),
+        `${name}: ci/source's layer was linked into ${repo}`,
+      );
+    }
+    const refused = (await e2e.stack.sidecar.logLines()).filter((l) => l['reason'] === 'form_body');
+    assert.equal(refused.length, FORM_BODIES.length);
+  });
+});

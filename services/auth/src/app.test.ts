@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import { loadConfig } from './config.ts';
 import { createLoggers } from './logger.ts';
+import { AUDIT_MAX_GROUPS } from './app.ts';
 import { createService } from './service.ts';
+import { VERSION } from './version.ts';
 
 const lines: string[] = [];
 const sink = new Writable({
@@ -24,6 +26,8 @@ const directory = new FakeDirectory({
   frank: { password: 'frank-password', groups: ['registry-users'] },
   gina: { password: 'gina-password', groups: ['registry-users'] },
   jörg: { password: 'jörg-password', groups: ['registry-pushers'] },
+  // An AD account in many groups, none of which may push.
+  many: { password: 'many-password', groups: Array.from({ length: 25 }, (_, i) => `team-${i}`) },
 });
 const config = loadConfig({
   LDAP_URL: 'ldap://127.0.0.1:1',
@@ -307,6 +311,42 @@ describe('audit log', () => {
     assert.ok(!/Basic [A-Za-z0-9+/=]{8,}/.test(log));
   });
 
+  it("names the denied user's groups, at most AUDIT_MAX_GROUPS of them, and how many were left out", async () => {
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('bob', 'bob-password')));
+    const bob = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(bob['result'], 'deny');
+    assert.deepEqual(bob['groups'], ['registry-users']);
+    assert.equal('groups_omitted' in bob, false);
+
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('many', 'many-password')));
+    const many = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(many['result'], 'deny');
+    assert.deepEqual(
+      many['groups'],
+      Array.from({ length: AUDIT_MAX_GROUPS }, (_, i) => `team-${i}`),
+    );
+    assert.equal(many['groups_omitted'], 25 - AUDIT_MAX_GROUPS);
+  });
+
+  it('lists no groups on allows or on failed credentials', async () => {
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('alice', 'alice-password')));
+    assert.equal('groups' in (JSON.parse(lines.at(-1) ?? '{}') as object), false);
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('alice', 'not-it')));
+    assert.equal('groups' in (JSON.parse(lines.at(-1) ?? '{}') as object), false);
+  });
+
+  it('records the credential-less first request as a challenge, not as failed credentials', async () => {
+    await ask(nginx('GET', '/v2/'));
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual([line['result'], line['reason']], ['challenge', 'no_credentials']);
+    await ask(nginx('GET', '/v2/', 'Basic'));
+    const malformed = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      [malformed['result'], malformed['reason']],
+      ['unauthenticated', 'malformed_credentials'],
+    );
+  });
+
   it('trusts X-Real-IP only from TRUSTED_PROXIES (loopback here)', async () => {
     await ask({ ...nginx('GET', '/v2/', basic('alice', 'alice-password')), 'X-Real-IP': '203.0.113.9' });
     assert.equal((JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>)['client_ip'], '203.0.113.9');
@@ -333,6 +373,37 @@ describe('metrics port', () => {
     assert.match(text, /registry_auth_cache_entries [1-9]/);
     assert.match(text, /registry_auth_rejections_total\{reason="invalid_password"\} [1-9]/);
     assert.match(text, /process_cpu_user_seconds_total/);
+  });
+
+  it('/metrics counts challenges apart from failed credentials', async () => {
+    const value = async (labels: string): Promise<number> => {
+      const text = await (await fetch(`${metricsBase}/metrics`)).text();
+      const match = new RegExp(`^registry_auth_decisions_total\\{${labels}\\} (\\d+)$`, 'm').exec(text);
+      return Number(match?.[1] ?? 0);
+    };
+    const [challenges, failures] = [
+      await value('action="login",result="challenge"'),
+      await value('action="login",result="unauthenticated"'),
+    ];
+    await ask(nginx('GET', '/v2/'));
+    assert.equal(await value('action="login",result="challenge"'), challenges + 1);
+    assert.equal(await value('action="login",result="unauthenticated"'), failures);
+    await ask(nginx('GET', '/v2/', basic('alice', 'still-wrong')));
+    assert.equal(await value('action="login",result="challenge"'), challenges + 1);
+    assert.equal(await value('action="login",result="unauthenticated"'), failures + 1);
+  });
+
+  it('/metrics carries registry_auth_build_info with the version from package.json', async () => {
+    const text = await (await fetch(`${metricsBase}/metrics`)).text();
+    const escaped = VERSION.replaceAll('.', '\\.');
+    assert.match(
+      text,
+      new RegExp(
+        `^registry_auth_build_info\\{version="${escaped}",node_version="${process.versions.node}"\\} 1$`,
+        'm',
+      ),
+    );
+    assert.notEqual(VERSION, 'unknown');
   });
 
   it('/metrics counts each decision exactly once, however often it is scraped', async () => {

@@ -32,6 +32,27 @@ export function headerValue(value: string): string {
     : value.replace(/[^\x20-\x7e]|[,%]/gu, (c) => encodeURIComponent(c));
 }
 
+// A denied user's groups go into the audit line, so "why was I refused?" is answered from the log alone;
+// bounded, because an AD account can be in hundreds of groups and a line is written per decision.
+export const AUDIT_MAX_GROUPS = 20;
+const AUDIT_MAX_GROUP_NAME = 128;
+const auditedGroups = new WeakMap<Identity, { groups: string[]; omitted: number | undefined }>();
+
+/** The first AUDIT_MAX_GROUPS group names, each cut to a sane length, and how many were left out. */
+export function groupsForAudit(identity: Identity): { groups: string[]; omitted: number | undefined } {
+  let audited = auditedGroups.get(identity);
+  if (audited === undefined) {
+    const { groups } = identity;
+    const omitted = groups.length - AUDIT_MAX_GROUPS;
+    audited = {
+      groups: groups.slice(0, AUDIT_MAX_GROUPS).map((g) => g.name.slice(0, AUDIT_MAX_GROUP_NAME)),
+      omitted: omitted > 0 ? omitted : undefined,
+    };
+    auditedGroups.set(identity, audited);
+  }
+  return audited;
+}
+
 const encodedIdentities = new WeakMap<Identity, { username: string; groups: string }>();
 
 /** X-Auth-User and X-Auth-Groups, encoded once per identity (the cache hands out the same object). */
@@ -68,6 +89,8 @@ export function createDecisionHandler(
     const [primary] = decision.access ?? [];
     const action = primary?.action ?? 'none';
     count(action, result, decision, seconds);
+    const denied =
+      result === 'deny' && decision.identity !== undefined ? groupsForAudit(decision.identity) : undefined;
     auditLog.write(result === 'error' ? 'error' : 'info', {
       user: decision.identity?.username ?? decision.login?.slice(0, 256),
       action,
@@ -81,6 +104,8 @@ export function createDecisionHandler(
       error: decision.error,
       lock: decision.lock,
       detail: decision.detail,
+      groups: denied?.groups,
+      groups_omitted: denied?.omitted,
     });
   };
 

@@ -20,6 +20,10 @@ export interface AuditRecord {
   readonly lock?: 'user' | 'address' | undefined;
   /** Why a request was refused before any credential check. */
   readonly detail?: string | undefined;
+  /** On denials of a verified user: the groups the decision saw (bounded by the caller). */
+  readonly groups?: readonly string[] | undefined;
+  /** How many more groups the user has than `groups` lists. */
+  readonly groups_omitted?: number | undefined;
 }
 
 export interface AuditSink {
@@ -58,6 +62,8 @@ export class AuditLog {
       error: record.error,
       lock: record.lock,
       detail: record.detail,
+      groups: record.groups,
+      groups_omitted: record.groups_omitted,
     });
     this.#sink.write(`${line}\n`);
   }

@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
 import { createService } from './service.ts';
+import { VERSION } from './version.ts';
 
 // Keeps registry_auth_ldap_up true to life while no requests arrive.
 const HEALTH_INTERVAL_MS = 15_000;
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   ]);
   logger.info(
     {
+      version: VERSION,
+      node_version: process.versions.node,
       port: config.port,
       metrics_port: config.metricsPort,
       preset: config.ldap.preset,

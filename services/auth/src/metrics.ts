@@ -29,7 +29,8 @@ const DURATION_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
-export function createMetrics(cacheSize: () => number): Metrics {
+/** `version` is the sidecar's, exported as registry_auth_build_info so dashboards can show what runs where. */
+export function createMetrics(cacheSize: () => number, version = 'unknown'): Metrics {
   const tallies: { n: number; add: (n: number) => void }[] = [];
   // Every counter fed by tallies settles them all before it is read, whichever is read first.
   const settle = (): void => {
@@ -42,6 +43,12 @@ export function createMetrics(cacheSize: () => number): Metrics {
   };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'registry_auth_build_info',
+    help: 'Always 1; the labels say which version of the sidecar runs, on which Node.js',
+    labelNames: ['version', 'node_version'] as const,
+    registers: [registry],
+  }).set({ version, node_version: process.versions.node }, 1);
   const ldapDuration = new Histogram({
     name: 'registry_auth_ldap_operation_duration_seconds',
     help: 'LDAP operations by kind and outcome (success, rejected: the directory said no, error: it could not answer)',
@@ -64,7 +71,7 @@ export function createMetrics(cacheSize: () => number): Metrics {
     registry,
     decisions: new Counter({
       name: 'registry_auth_decisions_total',
-      help: 'Decisions by registry action and result (allow, deny, unauthenticated, locked, error)',
+      help: 'Decisions by registry action and result (allow, deny, challenge: no credentials yet, unauthenticated, locked, error)',
       labelNames: ['action', 'result'] as const,
       registers: [registry],
       collect: settle,

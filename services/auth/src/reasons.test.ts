@@ -6,7 +6,7 @@ describe('REASONS: the one table of statuses', () => {
   // Each reason's status and result, pinned one by one: a reason added or changed must be added here too.
   const PINNED: Record<string, readonly [number, string]> = {
     granted: [200, 'allow'],
-    no_credentials: [401, 'unauthenticated'],
+    no_credentials: [401, 'challenge'],
     malformed_credentials: [401, 'unauthenticated'],
     empty_password: [401, 'unauthenticated'],
     unknown_user: [401, 'unauthenticated'],
@@ -59,6 +59,17 @@ describe('REASONS: the one table of statuses', () => {
         .map(([r]) => r),
       ['granted'],
     );
+  });
+
+  it('tells the first, credential-less request of a client apart from failed credentials', () => {
+    assert.deepEqual(
+      Object.entries(REASONS)
+        .filter(([, s]) => s.result === 'challenge')
+        .map(([r]) => r),
+      ['no_credentials'],
+    );
+    assert.equal(REASONS.malformed_credentials.result, 'unauthenticated');
+    assert.equal(REASONS.invalid_password.result, 'unauthenticated');
   });
 
   it('challenges only 401s, and a directory outage is never a 401', () => {

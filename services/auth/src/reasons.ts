@@ -1,7 +1,9 @@
 // Every decision ends with exactly one reason from this closed set. The HTTP status and the metrics/audit
 // `result` of each reason are defined here and nowhere else (reasons.test.ts keeps the table honest).
 
-export type DecisionResult = 'allow' | 'deny' | 'unauthenticated' | 'locked' | 'error';
+// `challenge` is the first request of nearly every client session (docker, skopeo and crane send no
+// credentials until they have been challenged): counted apart, so it does not drown real failures.
+export type DecisionResult = 'allow' | 'deny' | 'challenge' | 'unauthenticated' | 'locked' | 'error';
 
 interface ReasonSpec {
   readonly status: 200 | 401 | 403 | 500 | 503;
@@ -12,7 +14,11 @@ interface ReasonSpec {
 export const REASONS = {
   granted: { status: 200, result: 'allow', description: 'credentials valid and the action is granted' },
 
-  no_credentials: { status: 401, result: 'unauthenticated', description: 'no Authorization header' },
+  no_credentials: {
+    status: 401,
+    result: 'challenge',
+    description: 'no Authorization header: the Basic challenge every client gets first',
+  },
   malformed_credentials: {
     status: 401,
     result: 'unauthenticated',

@@ -15,6 +15,7 @@ import type { Loggers } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
+import { VERSION } from './version.ts';
 
 export interface Service {
   /** The decision port's request listener (for http.createServer). */
@@ -31,7 +32,7 @@ export function createService(
     new LdapDirectory(config.ldap, observer),
 ): Service {
   const cache = new DecisionCache(config.cache);
-  const metrics = createMetrics(() => cache.size);
+  const metrics = createMetrics(() => cache.size, VERSION);
   const { logger } = loggers;
   const seenDown = new Set<string>(); // servers reported down, so "answering again" is news
   const directory = makeDirectory({

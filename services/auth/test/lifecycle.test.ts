@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -36,6 +37,25 @@ describe('start-up', () => {
       assert.match(result.stderr, new RegExp(name), `stderr names ${name}`);
     }
     assert.equal(result.stdout, '');
+  });
+
+  it("names its version (the package's) and Node.js's in the start-up line", async () => {
+    const sidecar = await startSidecar({
+      LDAP_URL: 'ldap://127.0.0.1:1', // refused: the sidecar starts anyway and reports the directory down
+      LDAP_USER_BASE_DN: 'dc=example,dc=test',
+      AUTH_PUSH_GROUPS: 'registry-pushers',
+    });
+    try {
+      const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      const started = (await sidecar.logLines()).find((l) => l['msg'] === 'registry-ldap-auth listening');
+      assert.ok(started, 'a start-up line');
+      assert.equal(started['version'], manifest.version);
+      assert.equal(started['node_version'], process.versions.node);
+    } finally {
+      await sidecar.stop();
+    }
   });
 });
 
