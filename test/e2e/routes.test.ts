@@ -86,6 +86,23 @@ void describe('the registry routes through nginx', { timeout: 60_000 }, () => {
     assert.equal(pull.status, 200);
   });
 
+  void test('a client cannot choose the host of the Location URLs the registry builds', async () => {
+    // The registry prefers Forwarded and X-Forwarded-Host to Host; nginx sets the one and drops the other.
+    const res = await e2e.stack.request('POST', '/v2/team/app/blobs/uploads/', {
+      headers: {
+        ...authAs('alice'),
+        'Content-Length': '0',
+        'X-Forwarded-Host': 'evil.example',
+        Forwarded: 'host=evil.example;proto=http',
+      },
+    });
+    assert.equal(res.status, 202);
+    assert.ok(
+      String(res.headers.location).startsWith(`${e2e.stack.url}/v2/team/app/blobs/uploads/`),
+      String(res.headers.location),
+    );
+  });
+
   void test('names distribution does not route are refused by the sidecar and never reach it', async () => {
     const before = (await e2e.stack.nginx.accessLogLines()).length;
     for (const name of ['team/a___b', 'Team/App', 'team/-app', 'host:5000']) {
