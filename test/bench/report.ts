@@ -11,8 +11,12 @@ export const LABELS: Readonly<Record<Variant, string>> = {
   floor: 'node:http 200',
 };
 
-/** Targets of issue 3: the sidecar costs ≤ 10 % of throughput and is ≥ 2× nginx's own bcrypt check. */
-export const TARGETS = { sidecarVsNone: 0.9, sidecarVsBcrypt: 2 } as const;
+/**
+ * Targets: the sidecar costs ≤ 10 % of throughput and is ≥ 2× nginx's own bcrypt check; and, since the
+ * subrequest itself costs more than 10 % on this machine, it is within 5 % of the `node:http` 200 floor
+ * (the same auth_request path answered by a server that checks nothing).
+ */
+export const TARGETS = { sidecarVsNone: 0.9, sidecarVsBcrypt: 2, sidecarVsFloor: 0.95 } as const;
 
 /** Results of one endpoint: per variant, one entry per round. */
 export type EndpointResults = Record<Variant, LoadResult[]>;
@@ -67,18 +71,19 @@ export function ratioTable(results: ReadonlyMap<string, EndpointResults>): strin
     `sidecar / no auth (target ≥ ${TARGETS.sidecarVsNone.toFixed(2)})`,
     `sidecar / bcrypt (target ≥ ${TARGETS.sidecarVsBcrypt.toFixed(1)})`,
     'node:http 200 / no auth',
-    'sidecar / node:http 200',
+    `sidecar / node:http 200 (target ≥ ${TARGETS.sidecarVsFloor.toFixed(2)})`,
   ];
   const rows = [...results].map(([endpoint, r]) => {
     const vsNone = ratio(r.sidecar, r.none);
     const vsBcrypt = ratio(r.sidecar, r.bcrypt);
+    const vsFloor = ratio(r.sidecar, r.floor);
     return [
       endpoint,
       ratio(r.bcrypt, r.none).toFixed(2),
       `${vsNone.toFixed(2)} ${verdict(vsNone, TARGETS.sidecarVsNone)}`,
       `${vsBcrypt.toFixed(2)} ${verdict(vsBcrypt, TARGETS.sidecarVsBcrypt)}`,
       ratio(r.floor, r.none).toFixed(2),
-      ratio(r.sidecar, r.floor).toFixed(2),
+      `${vsFloor.toFixed(2)} ${verdict(vsFloor, TARGETS.sidecarVsFloor)}`,
     ];
   });
   return table([header, ...rows]);

@@ -137,7 +137,6 @@ async function main(): Promise<number> {
     AUTH_PULL_GROUPS: `${sidecarEnvFor(slapd)['AUTH_PULL_GROUPS'] ?? ''},${SCALE_GROUP}`,
     // Room for every user: the default (10 000) would evict while measuring what the cache saves.
     CACHE_MAX_ENTRIES: String(USERS + 1000),
-    LOG_LEVEL: 'warn',
   };
   const registry = await startRegistry();
   undo.push(() => registry.stop());

@@ -3,6 +3,7 @@
 // loaded into a running slapd either over the wire (ldapadd: the memberof overlay writes memberOf on
 // every member) or offline (slapadd -q with slapd stopped: no overlays run, nothing is checked).
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { NO_STDIN } from '@registry-ldap-auth/stack/certs';
@@ -66,27 +67,36 @@ export async function writeScaleLdif(file: string, count: number): Promise<void>
   await once(out, 'finish');
 }
 
-/** Loads `count` generated users into `slapd` with `loader`; resolves with the time it took, in ms. */
+// back-mdb's map is 10 MiB unless configured: about 4 000 users with this schema's indexes. The map is
+// a sparse file, so a large one costs only what is written.
+const MAP_SIZE = 4 * 1024 ** 3;
+
+/** Loads `count` generated users into `slapd` with `loader`; resolves with the time the load took, in ms. */
 export async function loadScaleUsers(slapd: Slapd, count: number, loader: Loader): Promise<number> {
   const file = join(slapd.dir, 'scale.ldif');
   await writeScaleLdif(file, count);
-  const started = performance.now();
-  if (loader === 'ldapadd') {
-    const bind = ['-x', '-H', slapd.url, '-D', slapd.adminDn, '-w', slapd.adminPassword];
-    await run('ldapadd', [...bind, '-f', file], TOOL_OPTIONS);
-  } else {
-    // slapadd writes the database directly: slapd must not have it open. -q skips consistency checks
-    // (the LDIF is generated and its parents exist), which is what makes it fast.
-    await slapd.stop();
-    try {
-      await run(
-        'slapadd',
-        ['-q', '-F', join(slapd.dir, 'slapd.d'), '-b', slapd.baseDn, '-l', file],
-        TOOL_OPTIONS,
-      );
-    } finally {
-      await slapd.start();
+  const configDir = join(slapd.dir, 'slapd.d');
+  const mapSize = join(slapd.dir, 'map-size.ldif');
+  await writeFile(
+    mapSize,
+    `dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nreplace: olcDbMaxSize\nolcDbMaxSize: ${MAP_SIZE}\n`,
+  );
+  // cn=config and (for slapadd) the database are written offline: slapd must not have them open.
+  await slapd.stop();
+  let started = performance.now();
+  try {
+    await run('slapmodify', ['-n0', '-F', configDir, '-l', mapSize], TOOL_OPTIONS);
+    if (loader === 'slapadd') {
+      // -q skips consistency checks (the LDIF is generated and its parents exist): that makes it fast.
+      started = performance.now();
+      await run('slapadd', ['-q', '-F', configDir, '-b', slapd.baseDn, '-l', file], TOOL_OPTIONS);
+      return performance.now() - started;
     }
+  } finally {
+    await slapd.start();
   }
+  started = performance.now();
+  const bind = ['-x', '-H', slapd.url, '-D', slapd.adminDn, '-w', slapd.adminPassword];
+  await run('ldapadd', [...bind, '-f', file], TOOL_OPTIONS);
   return performance.now() - started;
 }

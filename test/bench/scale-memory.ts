@@ -2,6 +2,7 @@
 // real decisions (each a search, a bind and the group searches against slapd: every entry is a verified
 // one), asked directly on its decision port as nginx would (nginx adds nothing to what the cache holds),
 // with RSS read from /proc at checkpoints.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sidecar } from '@registry-ldap-auth/stack/sidecar';
 import { scaleUser } from './scale-directory.ts';
 import { basicAuth, createClient, metricSum, pool, procStats } from './scale-load.ts';
@@ -14,7 +15,11 @@ export interface MemoryCheckpoint {
   heapUsedBytes: number;
   /** Seconds since the fill began. */
   at: number;
+  /** Taken after the sidecar sat idle for IDLE_MS. */
+  idle?: boolean;
 }
+
+const IDLE_MS = 20_000;
 
 export interface MemoryResult {
   checkpoints: MemoryCheckpoint[];
@@ -66,6 +71,9 @@ export async function fillCache(
       checkpoints.push(await checkpoint(sidecar, verified, started));
       if (performance.now() >= deadline) break;
     }
+    // Idle, V8 collects what the fill left behind and may give pages back: what a quiet hour looks like.
+    await sleep(IDLE_MS);
+    checkpoints.push({ ...(await checkpoint(sidecar, verified, started)), idle: true });
   } finally {
     client.close();
   }

@@ -34,7 +34,7 @@ export function printBurst(
 export function printMemory(r: MemoryResult, target: number): string {
   const rows = r.checkpoints.map(
     (c) =>
-      `  ${String(c.entries).padStart(7)} entries (${c.verified} verified) after ${c.at.toFixed(0).padStart(4)} s: ` +
+      `  ${String(c.entries).padStart(7)} entries (${c.verified} verified) ${c.idle === true ? 'idle, ' : ''}after ${c.at.toFixed(0).padStart(4)} s: ` +
       `RSS ${mib(c.rssBytes)} MiB, heap used ${mib(c.heapUsedBytes)} MiB`,
   );
   const first = r.checkpoints[0];
