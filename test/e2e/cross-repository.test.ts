@@ -134,6 +134,17 @@ void describe('alice (push team/*) cannot reach ci/source through team/*', { tim
     assert.deepEqual(written, [], 'the registry wrote into team/b');
   });
 
+  void test("a mount of ci/source's layer from a repository alice may pull starts a plain upload, links nothing", async () => {
+    const res = await e2e.stack.request(
+      'POST',
+      `/v2/team/m/blobs/uploads/?mount=${encodeURIComponent(layer())}&from=team%2Fa`,
+      { headers: { ...authAs('alice'), 'Content-Length': '0' } },
+    );
+    assert.equal(res.status, 202, res.body.toString());
+    const link = `docker/registry/v2/repositories/team/m/_layers/sha256/${hex(layer())}/link`;
+    assert.equal((await storage()).includes(link), false);
+  });
+
   void test("finishing an upload with ci/source's digest but other content is refused and links nothing", async () => {
     const session = await startUpload('team/c');
     const res = await e2e.stack.request('PUT', `${session}&digest=${encodeURIComponent(layer())}`, {

@@ -3,6 +3,8 @@
 // now reaches the registry, and what the registry would not route still stops at the sidecar.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { authAs, startE2e } from './support/fixture.ts';
 import type { E2e } from './support/fixture.ts';
@@ -101,6 +103,49 @@ void describe('the registry routes through nginx', { timeout: 60_000 }, () => {
       String(res.headers.location).startsWith(`${e2e.stack.url}/v2/team/app/blobs/uploads/`),
       String(res.headers.location),
     );
+  });
+
+  void test('path spellings the registry decodes or cleans into another name are refused, nothing written', async () => {
+    // alice may push anywhere: the registry would decode %2F into a name (and start an upload in team/x)
+    // or redirect a cleaned path. The sidecar authorizes only the raw path it can match exactly.
+    const ca = await readFile(e2e.stack.caCert);
+    // The path as is in the request line (a URL object would read `//v2/…` as a host).
+    const post = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: e2e.stack.ports.nginx,
+            method: 'POST',
+            path,
+            headers: { ...authAs('alice'), 'Content-Length': '0' },
+            ca,
+            agent: false,
+            timeout: 10_000,
+          },
+          (res) => {
+            res.resume();
+            res.once('end', () => {
+              resolve(res.statusCode ?? 0);
+            });
+          },
+        );
+        req.once('timeout', () => req.destroy(new Error(`POST ${path} timed out`)));
+        req.once('error', reject);
+        req.end();
+      });
+    for (const path of [
+      '/v2/team%2Fx/blobs/uploads/',
+      '/v2/team/x%2Fblobs/uploads/',
+      '//v2/team/x/blobs/uploads/',
+      '/v2/other/../team/x/blobs/uploads/',
+      '/v2/team/./x/blobs/uploads/',
+      '/v2/team//x/blobs/uploads/',
+    ]) {
+      const status = await post(path);
+      assert.equal(status, 403, `${path} answered ${status}`);
+    }
+    assert.ok(!(await e2e.stack.registry.repositories()).includes('team/x'), 'team/x was written');
   });
 
   void test('names distribution does not route are refused by the sidecar and never reach it', async () => {

@@ -88,7 +88,7 @@ function startTlsClient(url: string, settings: ConnectionSettings): Client {
     connectTimeout: settings.connectTimeoutMs,
     strictDN: false,
     // Used by startTLS() for the upgrade (the plain connection goes through net.connect).
-    createSecureConnection: secure as never,
+    createSecureConnection: secure as typeof tls.connect, // called as (options) only, by startTLS()
   });
   return client;
 }

@@ -1,6 +1,13 @@
 // The closed set of failures the directory layer reports. Callers branch with `instanceof`; reasons.ts
 // maps each to the HTTP status.
-import { InappropriateAuthError, InvalidCredentialsError } from 'ldapts';
+import {
+  ConfidentialityRequiredError,
+  InappropriateAuthError,
+  InvalidCredentialsError,
+  InvalidDNSyntaxError,
+  NoSuchObjectError,
+  StrongAuthRequiredError,
+} from 'ldapts';
 import type { Reason } from '../reasons.ts';
 
 export type RejectionReason = Extract<
@@ -130,4 +137,34 @@ export function asUnavailable(error: unknown): DirectoryUnavailableError {
   if (error instanceof DirectoryUnavailableError) return error;
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new DirectoryUnavailableError(message, { cause: error });
+}
+
+/** Turns a service-account failure into an error that names its cause and the variable to fix. */
+export function classifyServiceError(
+  error: unknown,
+  base?: { dn: string; variable: string },
+): DirectoryUnavailableError {
+  if (error instanceof DirectoryUnavailableError) return error;
+  if (error instanceof StrongAuthRequiredError || error instanceof ConfidentialityRequiredError) {
+    return new DirectoryUnavailableError(
+      'the directory refuses simple binds without transport encryption (resultCode ' +
+        `${error.code}): use an ldaps:// LDAP_URL or set LDAP_START_TLS=true`,
+      { cause: error, kind: 'tls_required' },
+    );
+  }
+  if (error instanceof NoSuchObjectError && base !== undefined) {
+    return new DirectoryUnavailableError(`${base.variable} does not exist in the directory: ${base.dn}`, {
+      cause: error,
+      kind: 'base_dn_missing',
+      variable: base.variable,
+    });
+  }
+  if (error instanceof InvalidDNSyntaxError && base !== undefined) {
+    return new DirectoryUnavailableError(`${base.variable} is not a valid DN: ${base.dn}`, {
+      cause: error,
+      kind: 'base_dn_invalid',
+      variable: base.variable,
+    });
+  }
+  return asUnavailable(error);
 }
