@@ -12,6 +12,7 @@ describe('demo settings', () => {
       LDAP_URL: 'ldaps://dc.corp',
       AUTH_PUSH_GROUPS: 'devs',
       LOCKOUT_MAX_FAILURES: '5',
+      LOCKOUT_ADDRESS_MAX_FAILURES: '100',
     });
     assert.equal(s.ownDirectory, true);
   });
@@ -22,6 +23,12 @@ describe('demo settings', () => {
     assert.equal(s.port, 5043);
     assert.equal(s.stateDir, '/repo/.stack');
     assert.equal(s.logDir, '/repo/.stack/logs');
+  });
+
+  it('gives the one demo address (127.0.0.1) room for typos, unless the environment says otherwise', () => {
+    assert.equal(demoSettings({}, '/repo').overrides['LOCKOUT_ADDRESS_MAX_FAILURES'], '100');
+    const own = demoSettings({ LOCKOUT_ADDRESS_MAX_FAILURES: '7' }, '/repo');
+    assert.equal(own.overrides['LOCKOUT_ADDRESS_MAX_FAILURES'], '7');
   });
 
   it('refuses a DEMO_PORT that is not a port', () => {

@@ -17,8 +17,16 @@ export interface DemoSettings {
   readonly ownDirectory: boolean;
 }
 
+/**
+ * The demo's own defaults, which the environment overrides. Every demo request comes from 127.0.0.1: with
+ * the per-address limit at its default (LOCKOUT_MAX_FAILURES, 10), ten typos by anyone would lock that one
+ * address, and every demo user with it, for five minutes. One person typing needs room; the per-user limit
+ * still locks a user after ten wrong passwords.
+ */
+export const DEMO_DEFAULTS: Readonly<Record<string, string>> = { LOCKOUT_ADDRESS_MAX_FAILURES: '100' };
+
 export function demoSettings(env: NodeJS.ProcessEnv, repoRoot: string): DemoSettings {
-  const overrides: Record<string, string> = {};
+  const overrides: Record<string, string> = { ...DEMO_DEFAULTS };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     const ours =

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { generatedFiles } from '../tools/generate.ts';
-import { OVERLAYS, render } from './render.ts';
+import { OVERLAYS, find, render } from './render.ts';
 
 const read = (path: string): Promise<string> =>
   readFile(new URL(`../../../${path}`, import.meta.url), 'utf8');
@@ -21,8 +22,10 @@ describe('generated copies', () => {
   });
 
   for (const overlay of OVERLAYS) {
-    it(`overlays/${overlay}: the nginx ConfigMap holds the template`, async () => {
+    it(`overlays/${overlay}: the PrometheusRule holds monitoring/alerts.yml's groups, the nginx ConfigMap the template`, async () => {
       const objects = await render(overlay);
+      const alerts = parse(await read('monitoring/alerts.yml')) as { groups: unknown };
+      assert.deepEqual(find(objects, 'PrometheusRule', 'registry-auth').spec?.['groups'], alerts.groups);
       const nginx = objects.find(
         (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nginx-template'),
       );

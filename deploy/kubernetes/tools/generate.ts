@@ -34,6 +34,7 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const source = (path: string) => readFile(new URL(path, ROOT), 'utf8');
   return new Map([
     ['base/generated/registry.conf.template', await source('nginx/registry.conf.template')],
+    ['base/generated/prometheus-rule.yaml', prometheusRule(await source('monitoring/alerts.yml'))],
     ['overlays/demo/generated/openldap.ldif', await source('stack/seed/openldap.ldif')],
   ]);
 }

@@ -102,6 +102,7 @@ export function createDecisionHandler(
       duration_ms: Math.round(seconds * 1e6) / 1e3,
       client_ip: clientIp,
       error: decision.error,
+      lock: decision.lock,
       detail: decision.detail,
       groups: denied?.groups,
       groups_omitted: denied?.omitted,

@@ -16,6 +16,8 @@ export interface AuditRecord {
   readonly duration_ms: number;
   readonly client_ip: string;
   readonly error?: string | undefined;
+  /** On locked_out: `user` (the account is locked) or `address` (the client address is). */
+  readonly lock?: 'user' | 'address' | undefined;
   /** Why a request was refused before any credential check. */
   readonly detail?: string | undefined;
   /** On denials of a verified user: the groups the decision saw (bounded by the caller). */
@@ -58,6 +60,7 @@ export class AuditLog {
       duration_ms: record.duration_ms,
       client_ip: record.client_ip,
       error: record.error,
+      lock: record.lock,
       detail: record.detail,
       groups: record.groups,
       groups_omitted: record.groups_omitted,

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       addressMaxFailures: 10,
       windowSeconds: 300,
       durationSeconds: 300,
+      familiarSeconds: 604_800,
     });
     assert.deepEqual(c.trustedProxies, ['loopback']);
     assert.equal(c.logLevel, 'info');

@@ -41,6 +41,7 @@ export interface Config {
     readonly addressMaxFailures: number;
     readonly windowSeconds: number;
     readonly durationSeconds: number;
+    readonly familiarSeconds: number;
   };
   readonly policy: PolicyConfig;
   /** CI job tokens (OIDC_CONFIG_FILE); undefined when not configured. */
@@ -235,6 +236,7 @@ function read(r: Reader): Config {
       addressMaxFailures: r.int('LOCKOUT_ADDRESS_MAX_FAILURES', maxFailures, 0, 1_000_000),
       windowSeconds: r.int('LOCKOUT_WINDOW_SECONDS', 300, 1, 86_400),
       durationSeconds: r.int('LOCKOUT_DURATION_SECONDS', 300, 1, 86_400),
+      familiarSeconds: r.int('LOCKOUT_FAMILIAR_SECONDS', 7 * 86_400, 0, 90 * 86_400),
     },
     policy,
     oidc: readOidcConfig(r),

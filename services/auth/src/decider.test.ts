@@ -5,9 +5,17 @@ import { DecisionCache } from './decision-cache.ts';
 import { Decider } from './decider.ts';
 import type { DecisionRequest } from './decider.ts';
 import { Lockout } from './lockout.ts';
+import type { LockoutEvent } from './lockout.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
 
-function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number; maxConcurrent?: number } = {}) {
+function setup(
+  options: {
+    staleIfErrorSeconds?: number;
+    maxFailures?: number;
+    addressMaxFailures?: number;
+    maxConcurrent?: number;
+  } = {},
+) {
   let now = 0;
   const clock = () => now;
   const directory = new FakeDirectory({
@@ -16,7 +24,7 @@ function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number; ma
     carol: { password: 'carol-password', groups: [] },
     dis: { password: 'dis-password', groups: ['registry-pushers'], refusal: 'account_disabled' },
   });
-  const lockouts: number[] = [];
+  const lockouts: LockoutEvent[] = [];
   const decider = new Decider({
     directory,
     cache: new DecisionCache({
@@ -28,9 +36,12 @@ function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number; ma
     }),
     lockout: new Lockout({
       maxFailures: options.maxFailures ?? 10,
+      addressMaxFailures: options.addressMaxFailures ?? options.maxFailures ?? 10,
       windowSeconds: 300,
       durationSeconds: 300,
+      familiarSeconds: 86_400,
       now: clock,
+      onLock: (event) => lockouts.push(event),
     }),
     policy: new Policy(
       rulesFromConfig({
@@ -41,7 +52,6 @@ function setup(options: { staleIfErrorSeconds?: number; maxFailures?: number; ma
       }),
     ),
     normalizeLogin: (login) => login.replace(/^[^\\]+\\/, ''),
-    onLockout: (n) => lockouts.push(n),
     ...(options.maxConcurrent === undefined ? {} : { maxConcurrentVerifications: options.maxConcurrent }),
   });
   return { decider, directory, lockouts, advance: (s: number) => (now += s * 1000) };
@@ -227,7 +237,14 @@ describe('Decider', () => {
     );
     assert.equal(locked.reason, 'locked_out');
     assert.equal(directory.calls.verifyPassword, calls);
-    assert.deepEqual(lockouts, [2], 'the username and the address were locked');
+    assert.deepEqual(
+      lockouts.map((e) => [e.kind, e.subject]),
+      [
+        ['address', '192.0.2.1'],
+        ['user', 'alice'],
+      ],
+      'the address and the user were locked',
+    );
   });
 
   it('a new login form of a recently verified user costs a search, not a bind', async () => {
@@ -251,5 +268,146 @@ describe('Decider', () => {
     assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).source, 'cache');
     assert.equal((await decider.decide(request(basic('EXAMPLE\\alice', 'alice-password')))).source, 'cache');
     assert.equal(directory.calls.verifyPassword, 1);
+  });
+
+  describe('guessing', () => {
+    const guesses = (n: number) => Array.from({ length: n }, (_, i) => `guess-${i}`);
+    const concurrently = (decider: Decider, requests: DecisionRequest[]) =>
+      Promise.all(requests.map((r) => Promise.resolve(decider.decide(r))));
+
+    it('61 concurrent guesses from one address: at most LOCKOUT_MAX_FAILURES binds, the right password (last) never confirmed', async () => {
+      const { decider, directory } = setup({ maxFailures: 10, maxConcurrent: 16 });
+      directory.latencyMs = 5;
+      const passwords = [...guesses(60), 'carol-password'];
+      const decisions = await concurrently(
+        decider,
+        passwords.map((pw) => request(basic('carol', pw), 'GET', '/v2/')),
+      );
+      assert.ok(directory.calls.verifyPassword <= 10, `${directory.calls.verifyPassword} binds`);
+      assert.equal(decisions.at(-1)?.reason, 'locked_out');
+      assert.ok(!decisions.some((d) => d.reason === 'granted'));
+    });
+
+    it('61 concurrent guesses from 61 addresses: still at most LOCKOUT_MAX_FAILURES binds for the account', async () => {
+      const { decider, directory } = setup({ maxFailures: 10, maxConcurrent: 64 });
+      directory.latencyMs = 5;
+      const passwords = [...guesses(60), 'carol-password'];
+      const decisions = await concurrently(
+        decider,
+        passwords.map((pw, i) => request(basic('carol', pw), 'GET', '/v2/', `198.51.100.${i}`)),
+      );
+      assert.ok(directory.calls.verifyPassword <= 10, `${directory.calls.verifyPassword} binds`);
+      assert.equal(
+        directory.calls.findUser,
+        61,
+        'a search is not a guess: each is made, none binds past the limit',
+      );
+      assert.deepEqual([decisions.at(-1)?.reason, decisions.at(-1)?.lock], ['locked_out', 'user']);
+    });
+
+    it('every typed form of one login shares one lock: spaces, case, fullwidth, UPN and DOMAIN\\user', async () => {
+      const { decider, directory } = setup({ maxFailures: 3, addressMaxFailures: 100 });
+      for (const [i, form] of [' alice', 'Alice  ', 'ａｌｉｃｅ'].entries())
+        assert.equal((await decider.decide(request(basic(form, `wrong-${i}`)))).reason, 'invalid_password');
+      const binds = directory.calls.verifyPassword;
+      for (const form of ['alice', 'ALICE', 'alice@example.test', 'EXAMPLE\\alice', ' ａｌｉｃｅ ']) {
+        const d = await decider.decide(request(basic(form, 'alice-password')));
+        assert.deepEqual([d.reason, d.lock], ['locked_out', 'user'], form);
+      }
+      assert.equal(directory.calls.verifyPassword, binds, 'no form reached a bind');
+    });
+
+    it('every form of one account shares one negative-cache entry', async () => {
+      const { decider, directory } = setup();
+      await decider.decide(request(basic('alice', 'stale-ci-password')));
+      for (const form of [' Alice', 'ａｌｉｃｅ', 'alice@example.test', 'EXAMPLE\\alice']) {
+        const d = await decider.decide(request(basic(form, 'stale-ci-password')));
+        assert.equal(d.reason, 'invalid_password', form);
+      }
+      assert.equal(directory.calls.verifyPassword, 1);
+    });
+
+    it('searches with the folded login', async () => {
+      const { decider } = setup();
+      const d = await decider.decide(request(basic(' ＡＬＩＣＥ ', 'alice-password')));
+      assert.deepEqual([d.reason, d.identity?.username, d.login], ['granted', 'alice', ' ＡＬＩＣＥ ']);
+    });
+  });
+
+  describe('strangers cannot lock out a verified user', () => {
+    const HOME = '192.0.2.10';
+    const strangers = Array.from({ length: 10 }, (_, i) => `203.0.113.${i + 1}`);
+    async function lockedByStrangers() {
+      const s = setup({ maxFailures: 10, addressMaxFailures: 100 });
+      const home = await s.decider.decide(request(basic('alice', 'alice-password'), 'PUT', undefined, HOME));
+      assert.deepEqual([home.reason, home.source], ['granted', 'directory']);
+      for (const [i, address] of strangers.entries())
+        await s.decider.decide(request(basic('alice', `guess-${i}`), 'GET', undefined, address));
+      return s;
+    }
+
+    it('from the address that verified her: still granted, from the cache', async () => {
+      const { decider, lockouts } = await lockedByStrangers();
+      assert.deepEqual(
+        lockouts.map((e) => [e.kind, e.subject, e.against]),
+        [['user', 'alice', 'other addresses']],
+      );
+      const d = await decider.decide(request(basic('alice', 'alice-password'), 'PUT', undefined, HOME));
+      assert.deepEqual([d.reason, d.source], ['granted', 'cache']);
+    });
+
+    it('from anywhere else: locked_out for the right password and for wrong ones, without the directory', async () => {
+      const { decider, directory } = await lockedByStrangers();
+      const binds = directory.calls.verifyPassword;
+      const searches = directory.calls.findUser;
+      for (const password of ['alice-password', 'guess-3', 'a-new-guess']) {
+        const d = await decider.decide(request(basic('alice', password), 'GET', undefined, '198.51.100.99'));
+        assert.deepEqual([d.reason, d.lock], ['locked_out', 'user'], password);
+      }
+      assert.deepEqual([directory.calls.verifyPassword, directory.calls.findUser], [binds, searches]);
+    });
+
+    it('a cache hit alone does not make an address familiar', async () => {
+      const s = setup({ maxFailures: 10 });
+      await s.decider.decide(request(basic('alice', 'alice-password'), 'GET', undefined, HOME));
+      const other = '192.0.2.77';
+      const hit = await s.decider.decide(request(basic('alice', 'alice-password'), 'GET', undefined, other));
+      assert.deepEqual([hit.reason, hit.source], ['granted', 'cache']);
+      for (const [i, address] of strangers.entries())
+        await s.decider.decide(request(basic('alice', `guess-${i}`), 'GET', undefined, address));
+      const d = await s.decider.decide(request(basic('alice', 'alice-password'), 'GET', undefined, other));
+      assert.equal(d.reason, 'locked_out');
+    });
+
+    it('the familiar address’s own wrong passwords reach the directory and lock it in turn', async () => {
+      const { decider, directory } = await lockedByStrangers();
+      const binds = directory.calls.verifyPassword;
+      for (let i = 0; i < 10; i++) {
+        const d = await decider.decide(request(basic('alice', `typo-${i}`), 'GET', undefined, HOME));
+        assert.equal(d.reason, 'invalid_password');
+      }
+      assert.equal(directory.calls.verifyPassword, binds + 10);
+      const d = await decider.decide(request(basic('alice', 'alice-password'), 'GET', undefined, HOME));
+      assert.deepEqual([d.reason, d.lock], ['locked_out', 'user']);
+    });
+
+    it('a request that shares another’s round trip is held to the lock for its own address', async () => {
+      const { decider, directory, advance } = await lockedByStrangers();
+      advance(301); // the cached verdict expires; the strangers' lock (300 s) too, so lock them again
+      for (const [i, address] of strangers.entries())
+        await decider.decide(request(basic('alice', `again-${i}`), 'GET', undefined, address));
+      directory.latencyMs = 10;
+      const binds = directory.calls.verifyPassword;
+      // A login form not seen before: nothing tells the second request whose account it is until the
+      // search, so it joins the first's round trip instead of being refused up front.
+      const upn = basic('alice@example.test', 'alice-password');
+      const [home, stranger] = await Promise.all([
+        Promise.resolve(decider.decide(request(upn, 'GET', undefined, HOME))),
+        Promise.resolve(decider.decide(request(upn, 'GET', undefined, '198.51.100.5'))),
+      ]);
+      assert.equal(directory.calls.verifyPassword, binds + 1, 'one bind for both');
+      assert.equal(home.reason, 'granted');
+      assert.equal(stranger.reason, 'locked_out');
+    });
   });
 });

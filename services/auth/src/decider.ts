@@ -1,10 +1,12 @@
-// One decision per auth subrequest: parse, check lockout, answer from the cache or ask the directory
-// (concurrent identical checks share one directory round trip), then apply the policy.
+// One decision per auth subrequest: parse, fold the login, check the lockout, answer from the cache or ask
+// the directory (concurrent identical checks share one directory round trip), then apply the policy.
 import { parseBasicAuth } from './basic-auth.ts';
 import type { DecisionCache, Verdict } from './decision-cache.ts';
-import type { Directory, Identity } from './directory/directory.ts';
+import type { Directory, Identity, UserEntry } from './directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
-import { Lockout } from './lockout.ts';
+import { Attempt, Lockout } from './lockout.ts';
+import type { Lock, LockKind } from './lockout.ts';
+import { foldLogin } from './login-fold.ts';
 import { decideToken } from './oidc/token-authenticator.ts';
 import type { TokenAuthenticator } from './oidc/token-authenticator.ts';
 import type { Policy } from './policy.ts';
@@ -36,11 +38,16 @@ export interface Decision {
   readonly access?: readonly Access[];
   /** Set on directory_unavailable, for the operator's log. */
   readonly error?: string;
+  /** Set on locked_out: whether the account or the client address is locked. */
+  readonly lock?: LockKind;
   /** Why a request was refused before any credential check (invalid_request, form_body). */
   readonly detail?: string;
 }
 
-type Outcome = { readonly verdict: Verdict } | { readonly unavailable: DirectoryUnavailableError };
+type Outcome =
+  | { readonly verdict: Verdict }
+  | { readonly unavailable: DirectoryUnavailableError }
+  | { readonly locked: Lock };
 
 export interface DeciderOptions {
   readonly directory: Directory;
@@ -49,7 +56,6 @@ export interface DeciderOptions {
   readonly policy: Policy;
   /** Reduces a login to the form the directory searches for (AD: `DOMAIN\user` → `user`). */
   readonly normalizeLogin?: (login: string) => string;
-  readonly onLockout?: (count: number) => void;
   /** CI job tokens: the Basic username that carries one instead of a password (OIDC_CONFIG_FILE). */
   readonly tokens?: TokenAuthenticator | undefined;
   /**
@@ -95,35 +101,44 @@ export class Decider {
     if (request.authorization === undefined) return { ...access, reason: 'no_credentials', source: 'none' };
     const credentials = parseBasicAuth(request.authorization);
     if (credentials === undefined) return { ...access, reason: 'malformed_credentials', source: 'none' };
-    const login = this.#o.normalizeLogin?.(credentials.username) ?? credentials.username;
     const base = { ...access, login: credentials.username };
     if (credentials.password === '') return { ...base, reason: 'empty_password', source: 'none' };
     if (!scope.ok) {
       return { login: credentials.username, reason: scope.denial, source: 'none', detail: scope.why };
     }
     const context = { login: credentials.username, access: scope.access };
-    const { tokens } = this.#o;
+    const { cache, lockout, tokens } = this.#o;
     if (tokens !== undefined && credentials.username === tokens.username) {
       return decideToken(tokens, credentials.password, context, () => {
-        const locked = this.#o.lockout.recordFailure([Lockout.addressKey(request.clientIp)]);
-        if (locked > 0) this.#o.onLockout?.(locked);
+        lockout.recordAddressFailure(request.clientIp);
       });
     }
+    const login = this.#fold(credentials.username);
 
-    const lockKeys = [Lockout.userKey(login), Lockout.addressKey(request.clientIp)];
-    if (this.#o.lockout.isLocked(lockKeys)) return { ...context, reason: 'locked_out', source: 'none' };
-
-    const key = this.#o.cache.key(login, credentials.password);
-    const cached = this.#o.cache.lookup(key);
+    const key = cache.key(login, credentials.password);
+    const cached = cache.lookup(key);
+    // Checked before any answer, the cache's included, and whatever the password: a locked account answers
+    // locked_out to right and wrong passwords alike, so the cache is no oracle while it is locked.
+    const lock = lockout.lockOf(cached?.verdict.account ?? lockout.accountOf(login), request.clientIp);
+    if (lock !== undefined) return { ...context, reason: 'locked_out', source: 'none', lock: lock.kind };
     if (cached?.fresh === true) return this.#conclude(context, cached.verdict, 'cache');
     // stale-if-error: a verified entry past its TTL is honoured only because the directory cannot be asked;
     // once it is known to be down, without queueing behind requests that wait for it.
     if (cached?.verdict.kind === 'verified' && this.#o.directory.knownDown?.() === true)
       return this.#conclude(context, cached.verdict, 'stale');
-    return this.#verifyWithin(key, login, credentials.password, lockKeys).then((outcome): Decision => {
-      if ('verdict' in outcome) return this.#conclude(context, outcome.verdict, 'directory');
+    const { outcome, joined } = this.#verifyWithin(key, login, credentials.password, request.clientIp);
+    return outcome.then((o): Decision => {
+      if ('locked' in o)
+        return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
+      if ('verdict' in o) {
+        // Whoever shares another request's round trip is held to the lock for its own address.
+        const held = joined ? lockout.lockOf(o.verdict.account, request.clientIp) : undefined;
+        if (held !== undefined)
+          return { ...context, reason: 'locked_out', source: 'directory', lock: held.kind };
+        return this.#conclude(context, o.verdict, 'directory');
+      }
       if (cached?.verdict.kind === 'verified') return this.#conclude(context, cached.verdict, 'stale');
-      const { unavailable } = outcome;
+      const { unavailable } = o;
       return {
         ...context,
         reason: unavailable.misconfigured ? 'directory_misconfigured' : 'directory_unavailable',
@@ -133,22 +148,10 @@ export class Decider {
     });
   }
 
-  /** #verifyOnce, answered as an outage if it takes longer than decisionTimeoutMs. */
-  #verifyWithin(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
-    const pending = this.#verifyOnce(key, login, password, lockKeys);
-    const ms = this.#o.decisionTimeoutMs;
-    if (ms === undefined) return pending;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => {
-        resolve({
-          unavailable: new DirectoryUnavailableError(`the directory did not answer within ${ms} ms`),
-        });
-      }, ms);
-    });
-    return Promise.race([pending, expired]).finally(() => {
-      clearTimeout(timer);
-    });
+  /** The login as the directory search and every key see it: folded, then reduced by the preset. */
+  #fold(username: string): string {
+    const folded = foldLogin(username);
+    return this.#o.normalizeLogin?.(folded) ?? folded;
   }
 
   #conclude(
@@ -161,56 +164,113 @@ export class Decider {
     return { ...context, identity: verdict.identity, reason: granted ? 'granted' : 'not_granted', source };
   }
 
-  /** Concurrent checks of the same credentials wait for the first one's directory round trip. */
-  #verifyOnce(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
-    let pending = this.#inflight.get(key);
-    if (pending === undefined) {
-      pending = this.#slots
-        .run(() => this.#verify(key, login, password, lockKeys), this.#o.decisionTimeoutMs)
-        .catch((error: unknown): Outcome => {
-          if (error instanceof DirectoryUnavailableError) return { unavailable: error };
-          throw error;
-        })
-        .finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
-    }
-    return pending;
+  /** #verifyOnce, answered as an outage if it takes longer than decisionTimeoutMs. */
+  #verifyWithin(
+    key: string,
+    login: string,
+    password: string,
+    address: string,
+  ): { outcome: Promise<Outcome>; joined: boolean } {
+    const { outcome: pending, joined } = this.#verifyOnce(key, login, password, address);
+    const ms = this.#o.decisionTimeoutMs;
+    if (ms === undefined) return { outcome: pending, joined };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({
+          unavailable: new DirectoryUnavailableError(`the directory did not answer within ${ms} ms`),
+        });
+      }, ms);
+    });
+    const outcome = Promise.race([pending, expired]).finally(() => {
+      clearTimeout(timer);
+    });
+    return { outcome, joined };
   }
 
-  async #verify(key: string, login: string, password: string, lockKeys: readonly string[]): Promise<Outcome> {
+  /** Concurrent checks of the same credentials wait for the first one's directory round trip. */
+  #verifyOnce(
+    key: string,
+    login: string,
+    password: string,
+    address: string,
+  ): { outcome: Promise<Outcome>; joined: boolean } {
+    const pending = this.#inflight.get(key);
+    if (pending !== undefined) return { outcome: pending, joined: true };
+    const outcome = this.#slots
+      .run(() => this.#verify(key, login, password, address), this.#o.decisionTimeoutMs)
+      .catch((error: unknown): Outcome => {
+        if (error instanceof DirectoryUnavailableError) return { unavailable: error };
+        throw error;
+      })
+      .finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, outcome);
+    return { outcome, joined: false };
+  }
+
+  /**
+   * Search, then bind, with the attempt counted from the start: its place against the address is taken
+   * before the search and against the account (the entry found) before the bind, so parallel guesses stop
+   * at the limit. Failures count against the entry, whatever form of its name was typed.
+   */
+  async #verify(key: string, login: string, password: string, address: string): Promise<Outcome> {
     const { directory, cache, lockout } = this.#o;
+    const attempt = lockout.begin(address);
+    if (!(attempt instanceof Attempt)) return { locked: attempt };
     try {
-      const user = await directory.findUser(login);
+      let user: UserEntry;
+      try {
+        user = await directory.findUser(login);
+      } catch (error) {
+        if (!(error instanceof CredentialsRejectedError)) throw error;
+        // No entry (or several): the folded login is all there is to count against.
+        const account = Lockout.loginKey(login);
+        const verdict: Verdict = { kind: 'rejected', reason: error.reason, account };
+        cache.store([key], verdict);
+        lockout.fail(attempt, account, login);
+        return { verdict };
+      }
+      const account = Lockout.accountKey(user.dn);
+      lockout.learn(login, account);
+      const refused = lockout.admit(attempt, account, user.username);
+      if (refused !== undefined) return { locked: refused };
       // The key of the canonical name, so `alice`, `alice@example.test` and `EXAMPLE\alice` share one entry.
-      const canonicalKey = user.username === login ? key : cache.key(user.username, password);
+      const canonical = this.#fold(user.username);
+      const canonicalKey = canonical === login ? key : cache.key(canonical, password);
+      const keys = canonicalKey === key ? [key] : [key, canonicalKey];
       if (canonicalKey !== key) {
-        // Another login form of a user verified recently (`alice` before `alice@example.test`): the search
-        // proved it is the same entry, the canonical key proves the same password. No second bind.
-        const canonical = cache.lookup(canonicalKey);
-        if (canonical?.fresh === true && canonical.verdict.kind === 'verified') {
-          cache.store([key], canonical.verdict);
-          return { verdict: canonical.verdict };
+        // Another login form of an entry checked recently (`alice` before `alice@example.test`): the search
+        // proved it is the same entry, the canonical key proves the same password. No second bind, and one
+        // negative-cache entry for every form of the account.
+        const known = cache.lookup(canonicalKey);
+        if (known?.fresh === true) {
+          cache.store([key], known.verdict);
+          return { verdict: known.verdict };
         }
       }
-      await directory.verifyPassword(user, password);
+      try {
+        await directory.verifyPassword(user, password);
+      } catch (error) {
+        if (!(error instanceof CredentialsRejectedError)) throw error;
+        const verdict: Verdict = { kind: 'rejected', reason: error.reason, account };
+        cache.store(keys, verdict);
+        lockout.fail(attempt);
+        return { verdict };
+      }
       const groups = await directory.resolveGroups(user);
       const verdict: Verdict = {
         kind: 'verified',
         identity: { username: user.username, dn: user.dn, groups },
+        account,
       };
-      cache.store(canonicalKey === key ? [key] : [key, canonicalKey], verdict);
-      lockout.recordSuccess(Lockout.userKey(login));
+      cache.store(keys, verdict);
+      lockout.succeed(attempt);
       return { verdict };
     } catch (error) {
-      if (error instanceof CredentialsRejectedError) {
-        const verdict: Verdict = { kind: 'rejected', reason: error.reason };
-        cache.store([key], verdict);
-        const locked = lockout.recordFailure(lockKeys);
-        if (locked > 0) this.#o.onLockout?.(locked);
-        return { verdict };
-      }
       if (error instanceof DirectoryUnavailableError) return { unavailable: error };
       throw error;
+    } finally {
+      lockout.release(attempt); // counts for nothing unless settled above
     }
   }
 }

@@ -4,8 +4,12 @@ import { describe, it } from 'node:test';
 import { DecisionCache } from './decision-cache.ts';
 import type { Verdict } from './decision-cache.ts';
 
-const verified: Verdict = { kind: 'verified', identity: { username: 'alice', dn: 'uid=alice', groups: [] } };
-const rejected: Verdict = { kind: 'rejected', reason: 'invalid_password' };
+const verified: Verdict = {
+  kind: 'verified',
+  identity: { username: 'alice', dn: 'uid=alice', groups: [] },
+  account: 'dn:uid=alice',
+};
+const rejected: Verdict = { kind: 'rejected', reason: 'invalid_password', account: 'dn:uid=alice' };
 
 function cache(overrides: Partial<ConstructorParameters<typeof DecisionCache>[0]> = {}) {
   let now = 1_000_000;

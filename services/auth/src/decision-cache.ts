@@ -8,9 +8,14 @@ import { LRUCache } from 'lru-cache';
 import type { RejectionReason } from './directory/errors.ts';
 import type { Identity } from './directory/directory.ts';
 
+/**
+ * A directory's answer about one login and password. `account` is the lockout key of the entry (its DN),
+ * or of the folded login when no entry matched, so an answer from the cache is checked against the same
+ * lock as one from the directory.
+ */
 export type Verdict =
-  | { readonly kind: 'verified'; readonly identity: Identity }
-  | { readonly kind: 'rejected'; readonly reason: RejectionReason };
+  | { readonly kind: 'verified'; readonly identity: Identity; readonly account: string }
+  | { readonly kind: 'rejected'; readonly reason: RejectionReason; readonly account: string };
 
 interface Entry {
   readonly verdict: Verdict;

@@ -1,13 +1,37 @@
-// Failed logins counted per username and per client address; past LOCKOUT_MAX_FAILURES within
-// LOCKOUT_WINDOW_SECONDS the key is refused for LOCKOUT_DURATION_SECONDS without asking the directory.
-// Only failures the directory itself reported count: a repeated wrong password answered from the
-// negative cache is not a new guess.
+// Failed logins counted per account and per client address; past the limit within LOCKOUT_WINDOW_SECONDS
+// the account or address is refused for LOCKOUT_DURATION_SECONDS without asking the directory.
+//
+// - Attempts are counted while in flight: a directory check reserves its place before the search (the
+//   address) and before the bind (the account), and settles after, so parallel guesses cannot run past the
+//   limit: at most LOCKOUT_MAX_FAILURES binds per account reach the directory in a window.
+// - An account is the directory entry (its DN), so every form of one login shares one lock; a login no
+//   entry matches is counted under its folded form.
+// - Smart lockout: an address that verified the account against the directory within
+//   LOCKOUT_FAMILIAR_SECONDS is "familiar". Failures from familiar addresses and from all others are
+//   counted apart, so strangers who lock an account do not lock out the user at their own machine or the
+//   CI runner that pushed a minute ago; guesses from anywhere else stay locked. A cache hit never makes
+//   an address familiar, and never lifts a lock.
+// - Only failures the directory itself reported count: a repeated wrong password answered from the
+//   negative cache is not a new guess.
 import { LRUCache } from 'lru-cache';
 
-interface Counter {
-  failures: number;
-  windowStart: number;
-  lockedUntil: number;
+export type LockKind = 'user' | 'address';
+
+/** Why an attempt is refused. `until` is unset when the limit is reached by attempts still in flight. */
+export interface Lock {
+  readonly kind: LockKind;
+  readonly until?: number;
+}
+
+/** A lock that has just started, for the operator's log and the lockout counter. */
+export interface LockoutEvent {
+  readonly kind: LockKind;
+  /** The client address, or the username (canonical when the directory found the entry). */
+  readonly subject: string;
+  /** For a user lock: whether it holds against the addresses that verified the account recently or the rest. */
+  readonly against?: 'familiar addresses' | 'other addresses';
+  /** Epoch milliseconds. */
+  readonly until: number;
 }
 
 export interface LockoutOptions {
@@ -16,70 +40,240 @@ export interface LockoutOptions {
   readonly addressMaxFailures?: number;
   readonly windowSeconds: number;
   readonly durationSeconds: number;
+  /** How long an address that verified an account stays familiar to it; 0 turns smart lockout off. */
+  readonly familiarSeconds?: number;
   readonly maxKeys?: number;
   readonly now?: () => number;
+  readonly onLock?: (event: LockoutEvent) => void;
 }
 
-const ADDRESS = 'addr:';
+class Counter {
+  failures = 0;
+  pending = 0;
+  windowStart = 0;
+  lockedUntil = 0;
+}
+
+interface AccountCounters {
+  /** Failures from addresses that have not verified the account recently. */
+  readonly others: Counter;
+  /** Failures from addresses that have. */
+  readonly familiar: Counter;
+}
+
+/** One directory check in flight: what it reserved, settled exactly once. */
+export class Attempt {
+  readonly address: string;
+  readonly addressCounter: Counter | undefined;
+  account: string | undefined;
+  accountCounter: Counter | undefined;
+  subject = '';
+  settled = false;
+
+  constructor(address: string, addressCounter: Counter | undefined) {
+    this.address = address;
+    this.addressCounter = addressCounter;
+  }
+}
+
+const SEPARATOR = '\u0000';
 
 export class Lockout {
-  readonly #counters: LRUCache<string, Counter>;
+  readonly #accounts: LRUCache<string, AccountCounters>;
+  readonly #addresses: LRUCache<string, Counter>;
+  /** `account NUL address` → until when the address is familiar to the account. */
+  readonly #familiar: LRUCache<string, number>;
+  /** Folded login → account, learnt from searches, so a known account is refused before its search. */
+  readonly #aliases: LRUCache<string, string>;
   readonly #max: number;
   readonly #addressMax: number;
   readonly #windowMs: number;
   readonly #durationMs: number;
+  readonly #familiarMs: number;
   readonly #now: () => number;
+  readonly #onLock: (event: LockoutEvent) => void;
 
   constructor(options: LockoutOptions) {
     this.#max = options.maxFailures;
     this.#addressMax = options.addressMaxFailures ?? options.maxFailures;
     this.#windowMs = options.windowSeconds * 1000;
     this.#durationMs = options.durationSeconds * 1000;
+    this.#familiarMs = (options.familiarSeconds ?? 0) * 1000;
     this.#now = options.now ?? Date.now;
-    // Bounded, so a flood of distinct usernames cannot grow memory; the oldest counters go first.
-    this.#counters = new LRUCache({ max: options.maxKeys ?? 100_000 });
+    this.#onLock = options.onLock ?? (() => undefined);
+    // Bounded, so a flood of distinct usernames or addresses cannot grow memory; the oldest go first.
+    const max = options.maxKeys ?? 100_000;
+    this.#accounts = new LRUCache({ max });
+    this.#addresses = new LRUCache({ max });
+    this.#familiar = new LRUCache({ max });
+    this.#aliases = new LRUCache({ max });
   }
 
-  static userKey(username: string): string {
-    return `user:${username.toLowerCase()}`;
+  /** The account of a directory entry: DNs are compared case-insensitively, as directories do. */
+  static accountKey(dn: string): string {
+    return `dn:${dn.toLowerCase()}`;
   }
 
-  static addressKey(address: string): string {
-    return `${ADDRESS}${address}`;
+  /** The account of a login no entry matches (or not yet searched), in its folded form. */
+  static loginKey(foldedLogin: string): string {
+    return `login:${foldedLogin}`;
   }
 
-  isLocked(keys: readonly string[]): boolean {
-    if (this.#max === 0 && this.#addressMax === 0) return false;
+  /** The account a folded login was last found to be, or its login key. */
+  accountOf(foldedLogin: string): string {
+    return this.#aliases.get(foldedLogin) ?? Lockout.loginKey(foldedLogin);
+  }
+
+  /** The lock that refuses `account` tried from `address` now, if any (attempts in flight aside). */
+  lockOf(account: string, address: string): Lock | undefined {
     const now = this.#now();
-    return keys.some((key) => (this.#counters.get(key)?.lockedUntil ?? 0) > now);
+    const byAddress = this.#addresses.get(address);
+    if (byAddress !== undefined && byAddress.lockedUntil > now)
+      return { kind: 'address', until: byAddress.lockedUntil };
+    const counters = this.#accounts.get(account);
+    // Only a locked account pays for the familiarity lookup: this runs on every cached decision.
+    if (
+      counters === undefined ||
+      (counters.others.lockedUntil <= now && counters.familiar.lockedUntil <= now)
+    )
+      return undefined;
+    const counter = this.#select(counters, account, address, now);
+    return counter.lockedUntil > now ? { kind: 'user', until: counter.lockedUntil } : undefined;
   }
 
-  /** Returns how many of `keys` this failure locked. */
-  recordFailure(keys: readonly string[]): number {
-    const now = this.#now();
-    let locked = 0;
-    for (const key of keys) {
-      const max = key.startsWith(ADDRESS) ? this.#addressMax : this.#max;
-      if (max === 0) continue;
-      let counter = this.#counters.get(key);
-      if (counter === undefined || now - counter.windowStart > this.#windowMs) {
-        counter = { failures: 0, windowStart: now, lockedUntil: counter?.lockedUntil ?? 0 };
-        this.#counters.set(key, counter);
-      }
-      counter.failures++;
-      if (counter.failures >= max && counter.lockedUntil <= now) {
-        counter.lockedUntil = now + this.#durationMs;
-        counter.failures = 0;
-        counter.windowStart = now;
-        locked++;
-      }
+  /** Reserves a place for a directory check from `address`, or says which lock refuses it. */
+  begin(address: string): Attempt | Lock {
+    if (this.#addressMax === 0) return new Attempt(address, undefined);
+    let counter = this.#addresses.get(address);
+    if (counter === undefined) {
+      counter = new Counter();
+      this.#addresses.set(address, counter);
     }
-    return locked;
+    const refusal = this.#reserve(counter, this.#addressMax, 'address');
+    return refusal ?? new Attempt(address, counter);
   }
 
-  /** A successful login clears the username's count (not the address's: one good login must not hide guessing). */
-  recordSuccess(userKey: string): void {
-    const counter = this.#counters.get(userKey);
-    if (counter !== undefined && counter.lockedUntil <= this.#now()) this.#counters.delete(userKey);
+  /** Reserves the attempt's place against `account` before its bind, or says which lock refuses it. */
+  admit(attempt: Attempt, account: string, subject: string): Lock | undefined {
+    attempt.account = account;
+    attempt.subject = subject;
+    if (this.#max === 0) return undefined;
+    const counter = this.#counterFor(account, attempt.address);
+    const refusal = this.#reserve(counter, this.#max, 'user');
+    if (refusal === undefined) attempt.accountCounter = counter;
+    return refusal;
+  }
+
+  /**
+   * The directory said no. Counts against the address and the admitted account, or, for a login that
+   * matched no entry (never admitted), against `account`.
+   */
+  fail(attempt: Attempt, account?: string, subject?: string): void {
+    if (!this.#settle(attempt)) return;
+    const now = this.#now();
+    if (attempt.addressCounter !== undefined)
+      this.#count(attempt.addressCounter, this.#addressMax, now, {
+        kind: 'address',
+        subject: attempt.address,
+      });
+    if (this.#max === 0) return;
+    let counter = attempt.accountCounter;
+    let counted = attempt.account;
+    if (counter === undefined && account !== undefined) {
+      counter = this.#counterFor(account, attempt.address);
+      counted = account;
+      attempt.subject = subject ?? account;
+    }
+    if (counter === undefined || counted === undefined) return;
+    const counters = this.#accounts.get(counted);
+    const against = counters?.familiar === counter ? 'familiar addresses' : 'other addresses';
+    this.#count(counter, this.#max, now, { kind: 'user', subject: attempt.subject, against });
+  }
+
+  /**
+   * The directory verified the password: the address becomes familiar to the account, and the failures
+   * counted against the familiar addresses are cleared (those of other addresses are not: one good login
+   * must not hide guessing, and neither does it clear the address's own count).
+   */
+  succeed(attempt: Attempt): void {
+    if (!this.#settle(attempt)) return;
+    const { account, address } = attempt;
+    if (account === undefined) return;
+    const now = this.#now();
+    if (this.#familiarMs > 0) this.#familiar.set(`${account}${SEPARATOR}${address}`, now + this.#familiarMs);
+    const counter = this.#counterFor(account, address);
+    if (counter.lockedUntil <= now) {
+      counter.failures = 0;
+      counter.windowStart = now;
+    }
+  }
+
+  /** The directory could not be asked: the attempt counts for nothing. Does nothing once settled. */
+  release(attempt: Attempt): void {
+    this.#settle(attempt);
+  }
+
+  /** A failure no directory check made (a refused CI job token): counted against the address alone. */
+  recordAddressFailure(address: string): void {
+    if (this.#addressMax === 0) return;
+    let counter = this.#addresses.get(address);
+    if (counter === undefined) {
+      counter = new Counter();
+      this.#addresses.set(address, counter);
+    }
+    this.#count(counter, this.#addressMax, this.#now(), { kind: 'address', subject: address });
+  }
+
+  /** Remembers which account a folded login found, so its next attempt is refused before a search. */
+  learn(foldedLogin: string, account: string): void {
+    if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);
+  }
+
+  #settle(attempt: Attempt): boolean {
+    if (attempt.settled) return false;
+    attempt.settled = true;
+    if (attempt.addressCounter !== undefined) attempt.addressCounter.pending--;
+    if (attempt.accountCounter !== undefined) attempt.accountCounter.pending--;
+    return true;
+  }
+
+  #counterFor(account: string, address: string): Counter {
+    let counters = this.#accounts.get(account);
+    if (counters === undefined) {
+      counters = { others: new Counter(), familiar: new Counter() };
+      this.#accounts.set(account, counters);
+    }
+    return this.#select(counters, account, address, this.#now());
+  }
+
+  /** The counter that failures of `account` from `address` count against. */
+  #select(counters: AccountCounters, account: string, address: string, now: number): Counter {
+    if (this.#familiarMs === 0) return counters.others;
+    const until = this.#familiar.get(`${account}${SEPARATOR}${address}`);
+    return until !== undefined && until > now ? counters.familiar : counters.others;
+  }
+
+  /** Takes a place on `counter`, or refuses: locked, or failures and attempts in flight at the limit. */
+  #reserve(counter: Counter, max: number, kind: LockKind): Lock | undefined {
+    const now = this.#now();
+    if (counter.lockedUntil > now) return { kind, until: counter.lockedUntil };
+    const failures = now - counter.windowStart > this.#windowMs ? 0 : counter.failures;
+    if (failures + counter.pending >= max) return { kind };
+    counter.pending++;
+    return undefined;
+  }
+
+  #count(counter: Counter, max: number, now: number, event: Omit<LockoutEvent, 'until'>): void {
+    if (now - counter.windowStart > this.#windowMs) {
+      counter.failures = 0;
+      counter.windowStart = now;
+    }
+    counter.failures++;
+    if (counter.failures >= max && counter.lockedUntil <= now) {
+      counter.lockedUntil = now + this.#durationMs;
+      counter.failures = 0;
+      counter.windowStart = now;
+      this.#onLock({ ...event, until: counter.lockedUntil });
+    }
   }
 }

@@ -14,7 +14,7 @@ export interface Metrics extends DirectoryObserver {
   readonly cacheEntries: Gauge;
   readonly ldapUp: Gauge;
   readonly ldapServerUp: Gauge<'server'>;
-  readonly lockouts: Counter;
+  readonly lockouts: Counter<'key'>;
   /** CI job tokens: fetches of a trusted issuer's discovery document and JWKS (labels bounded by the rules file). */
   readonly oidcKeyFetches: Counter<'issuer' | 'outcome'>;
   /**
@@ -114,7 +114,8 @@ export function createMetrics(cacheSize: () => number, version = 'unknown'): Met
     ldapServerUp,
     lockouts: new Counter({
       name: 'registry_auth_lockouts_total',
-      help: 'Usernames or client addresses locked out after too many failures',
+      help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
+      labelNames: ['key'] as const,
       registers: [registry],
     }),
     oidcKeyFetches: new Counter({

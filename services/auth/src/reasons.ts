@@ -60,7 +60,8 @@ export const REASONS = {
   locked_out: {
     status: 401,
     result: 'locked',
-    description: 'too many recent failures for this username or client address (LOCKOUT_*)',
+    description:
+      'too many recent failures, or checks in flight, for this account or client address (LOCKOUT_*); the audit line’s lock says which',
   },
 
   // CI job tokens (OIDC_USERNAME + a JWT as the password; docs/oidc.md).

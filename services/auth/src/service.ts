@@ -60,11 +60,29 @@ export function createService(
       logger[level](fields ?? {}, message);
     },
   });
+  const lockout = new Lockout({
+    ...config.lockout,
+    onLock: (event) => {
+      metrics.lockouts.inc({ key: event.kind });
+      // One line when a lock starts; the audit line of each refusal then says which key is locked.
+      logger.warn(
+        {
+          lock: event.kind,
+          ...(event.kind === 'user' ? { user: event.subject, against: event.against } : {}),
+          ...(event.kind === 'address' ? { client_ip: event.subject } : {}),
+          until: new Date(event.until).toISOString(),
+        },
+        event.kind === 'user'
+          ? `lockout started: user ${event.subject}, for ${event.against ?? 'every address'}`
+          : `lockout started: client address ${event.subject}`,
+      );
+    },
+  });
   const tokens = startTokenAuthenticator(config, cache, metrics, logger);
   const decider = new Decider({
     directory,
     cache,
-    lockout: new Lockout(config.lockout),
+    lockout,
     policy: new Policy(rulesFromConfig(config.policy)),
     normalizeLogin: (login) => normalizeLogin(config.ldap.preset, login),
     // User binds each take a connection of their own: a few per pooled search connection.
@@ -73,9 +91,6 @@ export function createService(
     // Enough for a burst of cold logins; past it an outage answers at once instead of queueing.
     maxQueuedVerifications: 16 * config.ldap.poolSize,
     decisionTimeoutMs: config.decisionTimeoutMs,
-    onLockout: (count) => {
-      metrics.lockouts.inc(count);
-    },
   });
   const deps = { config, decider, directory, metrics, loggers };
   return {

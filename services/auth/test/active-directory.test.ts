@@ -190,6 +190,21 @@ describe('AD account lockout (domain threshold 3)', () => {
     assert.deepEqual(await lockoutState(ad, 'guessme'), { badPwdCount: 2, lockoutTime: 0 });
     assert.equal(await bindError(ad, 'guessme@example.test', password), undefined, 'AD did not lock it');
   });
+
+  it('wrong passwords typed as sAMAccountName, UPN and DOMAIN\\user add up on one account: AD sees LOCKOUT_MAX_FAILURES of them', async () => {
+    const password = 'Formsme-Pass1!';
+    await createUser(ad, 'formsme', password);
+    const s = await sidecarWith({ LOCKOUT_MAX_FAILURES: String(ad.lockoutThreshold - 1) });
+    const reasons: unknown[] = [];
+    for (const [i, login] of ['formsme', 'FormsMe@Example.TEST', 'EXAMPLE\\formsme', ' formsme '].entries()) {
+      const { res, line } = await decideAudited(s, ...PULL, basic(login, `Wrong-Pass${i}!`));
+      assert.equal(res.status, 401);
+      reasons.push(line['reason']);
+    }
+    assert.deepEqual(reasons, ['invalid_password', 'invalid_password', 'locked_out', 'locked_out']);
+    assert.equal((await adBinds(ad, 'formsme')).failed, 2);
+    assert.deepEqual(await lockoutState(ad, 'formsme'), { badPwdCount: 2, lockoutTime: 0 });
+  });
 });
 
 describe('groups: nested through LDAP_MATCHING_RULE_IN_CHAIN, named by cn or by DN', () => {
