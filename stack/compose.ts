@@ -32,6 +32,8 @@ export interface ComposeOptions {
   prometheusPort?: number;
   /** Progress lines (build and start-up take a while); default silent. */
   log?: (line: string) => void;
+  /** Build the images first (default true); false when buildImages() just did. */
+  build?: boolean;
 }
 
 export interface ComposeStack {
@@ -55,8 +57,8 @@ export interface ComposeStack {
   logs(service: Service): Promise<string>;
   /** Every file under a named volume of the project (`registry-data`), relative to the volume. */
   volumeFiles(volume: string): Promise<string[]>;
-  /** Removes the containers, networks and volumes, then stops the runtime's API service. */
-  down(): Promise<void>;
+  /** `docker-compose down --volumes`: removes the containers, networks and volumes, then stops the API service. */
+  destroy(): Promise<void>;
   /** Leaves the stack running, stops the API service and the health-check runs (`compose:up`). */
   detach(): Promise<void>;
 }
@@ -176,7 +178,7 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
   if (monitoring) await assertPortFree(prometheusPort);
 
   const services: Service[] = [...CORE_SERVICES, ...(monitoring ? (['prometheus'] as const) : [])];
-  await buildImages(services, log);
+  if (options.build ?? true) await buildImages(services, log);
   const api = await startApiService();
   const compose = composeRunner(project, api.socket, {
     REGISTRY_PORT: String(port),
@@ -253,7 +255,7 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
         .map((e) => relative(root, join(e.parentPath, e.name)))
         .sort();
     },
-    down,
+    destroy: down,
     detach: stopApi,
   };
 }

@@ -6,12 +6,12 @@ import { freePort, startServer, waitForPort } from './process.ts';
 export async function startHttp200(
   name: string,
   logFile: string,
-): Promise<{ port: number; stop: () => Promise<void> }> {
+): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const source =
     "require('node:http').createServer((q, s) => { s.writeHead(200, ['Content-Length', '0']); s.end(); })" +
     `.listen(${port}, '127.0.0.1')`;
   const server = startServer(name, process.execPath, ['-e', source], logFile);
   await waitForPort('127.0.0.1', port, 10_000, server);
-  return { port, stop: () => server.stop() };
+  return { port, pid: server.child.pid ?? 0, stop: () => server.stop() };
 }

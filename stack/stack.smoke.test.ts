@@ -19,7 +19,7 @@ import { startRegistry } from './registry.ts';
 import type { Registry } from './registry.ts';
 import { createSkopeo, readPulledImage } from './skopeo.ts';
 import type { Skopeo } from './skopeo.ts';
-import { assertNoSecretsInLogs } from './credentials.ts';
+import { assertNoSecretsInLogs, basic } from './credentials.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ALICE = { username: 'alice', password: 'alice-password' };
@@ -27,7 +27,7 @@ const CHALLENGE = 'Basic realm="Registry realm", charset="UTF-8"';
 
 /** Answers like the sidecar would for one known user; records what nginx sent it. */
 async function startAuthStub(): Promise<{ server: HttpServer; port: number; seen: IncomingHttpHeaders[] }> {
-  const good = `Basic ${Buffer.from(`${ALICE.username}:${ALICE.password}`).toString('base64')}`;
+  const good = basic(ALICE.username, ALICE.password);
   const seen: IncomingHttpHeaders[] = [];
   const server = createServer((req, res) => {
     seen.push(req.headers);
@@ -66,10 +66,6 @@ function get(nginx: Nginx, ca: Buffer, path: string, headers: Record<string, str
     req.once('error', reject);
     req.end();
   });
-}
-
-function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 void describe('stack smoke: nginx reference config + registry + skopeo', { timeout: 60_000 }, () => {

@@ -11,6 +11,7 @@
 // Usage: node test/bench/scale-bench.ts [--users 10000] [--cached 100000] [--soak-minutes 10] [--layer-mib 1024]
 //   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 2] [--loader slapadd|ldapadd]
 //   [--phases burst,memory,soak,transfer]
+// SIDECAR_NODE_OPTIONS is handed to every sidecar it starts as NODE_OPTIONS (e.g. V8 heap flags).
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,8 +133,10 @@ async function main(): Promise<number> {
       `${(loadMs / 1000).toFixed(1)} s (${((seeded / loadMs) * 1000).toFixed(0)} users/s); node ${process.version}`,
   );
 
+  const nodeOptions = process.env['SIDECAR_NODE_OPTIONS'];
   const env = {
     ...sidecarEnvFor(slapd),
+    ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
     AUTH_PULL_GROUPS: `${sidecarEnvFor(slapd)['AUTH_PULL_GROUPS'] ?? ''},${SCALE_GROUP}`,
     // Room for every user: the default (10 000) would evict while measuring what the cache saves.
     CACHE_MAX_ENTRIES: String(USERS + 1000),

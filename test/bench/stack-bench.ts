@@ -133,27 +133,35 @@ const ENDPOINTS: readonly Endpoint[] = [
   { name: 'HEAD manifest', path: MANIFEST, headers: ACCEPT, tool: abHead },
 ];
 
-/** The sidecar's own CPU time (prom-client's process_cpu_seconds_total, from process.cpuUsage()). */
-async function cpuSeconds(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+// Linux clock ticks per second (USER_HZ), the unit of utime and stime in /proc/<pid>/stat.
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (fields 14 and 15). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its `)`.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
 
 /** Rounds × endpoints × variants, the variant order rotated each round so none always runs first. */
 async function measure(
   urls: Record<Variant, string>,
-  sidecarMetricsUrl: string,
+  pids: { sidecar: number; floor: number },
 ): Promise<{
   results: Map<string, EndpointResults>;
   invalid: number;
-  /** Sidecar CPU seconds and requests over all `sidecar` runs: its cost per decision, less noisy than req/s. */
-  sidecarCpu: { seconds: number; requests: number };
+  /**
+   * CPU seconds and requests of the auth process over all `sidecar` and all `floor` runs: what a decision
+   * costs against what a bare 200 costs, less noisy than req/s.
+   */
+  cpu: Record<'sidecar' | 'floor', { seconds: number; requests: number }>;
 }> {
   const results = new Map<string, EndpointResults>(
     ENDPOINTS.map((e) => [e.name, { none: [], bcrypt: [], sidecar: [], floor: [] }]),
   );
   let invalid = 0;
-  const sidecarCpu = { seconds: 0, requests: 0 };
+  const cpu = { sidecar: { seconds: 0, requests: 0 }, floor: { seconds: 0, requests: 0 } };
   for (let round = 1; round <= ROUNDS; round++) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round - 1) % VARIANTS.length] ?? 'none');
     for (const endpoint of ENDPOINTS) {
@@ -162,11 +170,12 @@ async function measure(
         // The same request bytes for every variant: `no auth` gets (and ignores) the header too.
         const headers = { ...endpoint.headers, Authorization: AUTHORIZATION };
         const options = { connections: CONNECTIONS, seconds: SECONDS, headers };
-        const cpuBefore = v === 'sidecar' ? await cpuSeconds(sidecarMetricsUrl) : 0;
+        const auth = v === 'sidecar' || v === 'floor' ? v : undefined;
+        const cpuBefore = auth ? await cpuSeconds(pids[auth]) : 0;
         const result = await endpoint.tool(`${urls[v]}${endpoint.path}`, options);
-        if (v === 'sidecar') {
-          sidecarCpu.seconds += (await cpuSeconds(sidecarMetricsUrl)) - cpuBefore;
-          sidecarCpu.requests += result.requests;
+        if (auth) {
+          cpu[auth].seconds += (await cpuSeconds(pids[auth])) - cpuBefore;
+          cpu[auth].requests += result.requests;
         }
         if (result.non2xx + result.errors > 0) invalid++;
         byVariant[v] = result;
@@ -175,7 +184,7 @@ async function measure(
       console.log(roundLine(endpoint.name, round, byVariant));
     }
   }
-  return { results, invalid, sidecarCpu };
+  return { results, invalid, cpu };
 }
 
 async function main(): Promise<number> {
@@ -238,14 +247,17 @@ async function main(): Promise<number> {
     `\nstack benchmark through nginx (TLS, 127.0.0.1), ${ROUNDS} interleaved rounds × ${SECONDS} s per run, ` +
       `${CONNECTIONS} keep-alive connections; GET: wrk -t1, HEAD: ab -k -i; node ${process.version}\n`,
   );
-  const { results, invalid, sidecarCpu } = await measure(nginx.urls, sidecar.metricsUrl);
+  const pids = { sidecar: sidecar.server.child.pid ?? 0, floor: floor.pid };
+  const { results, invalid, cpu } = await measure(nginx.urls, pids);
   console.log(`\nmedians over ${ROUNDS} rounds:\n${throughputTable(results)}`);
   console.log(`\nthroughput ratios (median of per-round ratios):\n${ratioTable(results)}`);
-  const perDecision = (sidecarCpu.seconds / sidecarCpu.requests) * 1e6;
+  const perRequest = (c: { seconds: number; requests: number }): number => (c.seconds / c.requests) * 1e6;
+  const perDecision = perRequest(cpu.sidecar);
   console.log(
     `\nsidecar CPU per decision through nginx (cached, audit line included): ${perDecision.toFixed(0)} µs ` +
-      `over ${sidecarCpu.requests} requests, i.e. ${((perDecision * 1000) / 1e4).toFixed(0)} % of one core ` +
-      'per 1000 req/s; the registry and nginx share the same 2 cores',
+      `over ${cpu.sidecar.requests} requests, i.e. ${((perDecision * 1000) / 1e4).toFixed(0)} % of one core ` +
+      `per 1000 req/s; the node:http 200 floor: ${perRequest(cpu.floor).toFixed(0)} µs per request over ` +
+      `${cpu.floor.requests}; the registry and nginx share the same 2 cores`,
   );
   if (invalid > 0) console.log(`\nINVALID: ${invalid} runs had non-2xx answers or errors (see the rounds)`);
   else console.log('\nevery load run: non-2xx 0, errors 0');

@@ -5,13 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { composeUp, leftovers } from '@registry-ldap-auth/stack/compose';
+import { buildImages, composeUp, leftovers } from '@registry-ldap-auth/stack/compose';
 import type { ComposeStack, Service } from '@registry-ldap-auth/stack/compose';
 import { createNetns } from '@registry-ldap-auth/stack/netns';
 import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
 import type { OciImage } from '@registry-ldap-auth/stack/oci-image';
-import { freePort } from '@registry-ldap-auth/stack/process';
+import { freePort, waitFor } from '@registry-ldap-auth/stack/process';
 import { createSkopeo, readPulledImage } from '@registry-ldap-auth/stack/skopeo';
 import type { Credentials, Skopeo } from '@registry-ldap-auth/stack/skopeo';
 import { seed } from '@registry-ldap-auth/stack/slapd';
@@ -22,17 +21,6 @@ const creds = (name: 'alice' | 'bob'): Credentials => ({
   username: seed.users[name].uid,
   password: seed.users[name].password,
 });
-
-/** Polls `check` every 250 ms until it returns a value, or fails with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}
 
 async function inspect(
   stack: ComposeStack,
@@ -57,7 +45,10 @@ void describe('the compose deployment on podman', { timeout: 900_000 }, () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'compose-e2e-'));
+    // Built first, ports chosen after: a build can take minutes, and a port free before it may not be after.
+    await buildImages(['nginx', 'registry', 'auth', 'openldap', 'prometheus']);
     stack = await composeUp({
+      build: false,
       project: PROJECT,
       registryPort: await freePort(),
       monitoring: true,
@@ -67,7 +58,7 @@ void describe('the compose deployment on podman', { timeout: 900_000 }, () => {
     image = await buildOciImage(join(work, 'oci'), { tag: 'v1', layerSizes: [1 << 20, 12_345, 1] });
   });
   after(async () => {
-    await stack?.down();
+    await stack?.destroy();
     await skopeo?.destroy();
     await rm(work, { recursive: true, force: true });
   });
@@ -187,13 +178,19 @@ void describe('the compose deployment on podman', { timeout: 900_000 }, () => {
         `https://localhost:${s.port}/v2/`,
       ]);
       assert.equal(res.stdout, '200', await recentLogs());
-      const line = await waitFor('an audit line from the namespace', 10_000, async () =>
+      const fromClient = async (): Promise<Record<string, unknown> | undefined> =>
         (await s.logs('auth'))
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((l) => l['msg'] === 'decision' && l['client_ip'] === client.nsIp),
+          .find((l) => l['msg'] === 'decision' && l['client_ip'] === client.nsIp);
+      await waitFor(
+        async () => (await fromClient()) !== undefined,
+        10_000,
+        'an audit line from the namespace',
+        250,
       );
+      const line = (await fromClient()) ?? {};
       assert.equal(line['user'], 'alice');
       assert.equal(line['result'], 'allow');
       assert.match(await s.logs('nginx'), new RegExp(`^${client.nsIp.replaceAll('.', '\\.')} - alice `, 'm'));
@@ -204,22 +201,29 @@ void describe('the compose deployment on podman', { timeout: 900_000 }, () => {
 
   void test("Prometheus (--profile monitoring) reports the sidecar's target up", async () => {
     const s = up();
-    const health = await waitFor('the registry-auth target up', 60_000, async () => {
-      const res = await fetch(`${s.prometheusUrl}/api/v1/targets`).catch(() => undefined);
-      if (!res?.ok) return undefined;
-      const body = (await res.json()) as {
-        data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string }[] };
-      };
-      const target = body.data.activeTargets.find((t) => t.labels.job === 'registry-auth');
-      return target?.health === 'up' ? target : undefined;
-    });
-    assert.equal(health.scrapeUrl, 'http://auth:9090/metrics');
+    let scrapeUrl = '';
+    await waitFor(
+      async () => {
+        const res = await fetch(`${s.prometheusUrl}/api/v1/targets`).catch(() => undefined);
+        if (!res?.ok) return false;
+        const body = (await res.json()) as {
+          data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string }[] };
+        };
+        const target = body.data.activeTargets.find((t) => t.labels.job === 'registry-auth');
+        scrapeUrl = target?.scrapeUrl ?? '';
+        return target?.health === 'up';
+      },
+      60_000,
+      'the registry-auth target up',
+      500,
+    );
+    assert.equal(scrapeUrl, 'http://auth:9090/metrics');
   });
 
-  void test('down removes every container, network and volume, and the port closes', async () => {
+  void test('destroy (compose down -v) removes every container, network and volume, and the port closes', async () => {
     const s = up();
     stack = undefined;
-    await s.down();
+    await s.destroy();
     assert.deepEqual(await leftovers(PROJECT), []);
     await assert.rejects(s.request('GET', '/v2/', { timeoutMs: 5000 }));
   });

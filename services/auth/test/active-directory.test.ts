@@ -257,7 +257,11 @@ describe('transport: LDAPS, StartTLS, and a cleartext bind AD refuses', () => {
   it('LDAPS without the domain CA fails closed: 503, never 401', async () => {
     const s = await sidecarWith({ LDAP_CA_FILE: '' });
     assert.equal((await alicePush(s)).status, 503);
-    assert.match((await readyz(s)).body, /certificate/i);
+    assert.deepEqual(JSON.parse((await readyz(s)).body), {
+      status: 'not_ready',
+      reason: 'certificate_untrusted',
+      variable: 'LDAP_CA_FILE',
+    });
   });
 
   it('StartTLS on 389 (LDAP_START_TLS=true), the service account named by its UPN', async () => {
@@ -275,7 +279,14 @@ describe('transport: LDAPS, StartTLS, and a cleartext bind AD refuses', () => {
     const ready = await readyz(s);
     assert.equal(ready.status, 503);
     const fix = /resultCode 8.*ldaps:\/\/.*LDAP_START_TLS=true/;
-    assert.match(ready.body, fix);
+    // /readyz names the cause and the variable; the text with the fix is in the log.
+    assert.deepEqual(JSON.parse(ready.body), {
+      status: 'not_ready',
+      reason: 'tls_required',
+      variable: 'LDAP_START_TLS',
+    });
+    const notReady = (await s.logLines()).find((l) => l['msg'] === 'not ready');
+    assert.match(String(notReady?.['error']), fix);
     const res = await alicePush(s);
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('www-authenticate'), null, 'a refused transport is not a wrong password');

@@ -2,7 +2,6 @@
 // reason code (never the raw error) and in the log; decisions fail closed with directory_misconfigured.
 // And a port in use ends the process naming PORT / METRICS_PORT, not with a stack trace.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -10,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execute } from '@registry-ldap-auth/stack/process';
 import { createCa } from '@registry-ldap-auth/stack/certs';
 import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
 import { SIDECAR_MAIN, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
@@ -135,7 +135,7 @@ describe('a port in use', () => {
       await once(taken, 'listening');
       try {
         const port = String((taken.address() as AddressInfo).port);
-        const result = spawnSync(process.execPath, [SIDECAR_MAIN], {
+        const result = await execute(process.execPath, [SIDECAR_MAIN], {
           env: {
             PATH: process.env['PATH'] ?? '',
             ...openldapEnv(slapd),
@@ -145,10 +145,9 @@ describe('a port in use', () => {
             METRICS_PORT: '0',
             [variable]: port,
           },
-          encoding: 'utf8',
-          timeout: 15_000,
+          timeoutMs: 15_000,
         });
-        assert.equal(result.status, 2);
+        assert.equal(result.code, 2);
         assert.match(
           result.stderr,
           new RegExp(`port ${port} is already in use: set ${variable} to a free port`),

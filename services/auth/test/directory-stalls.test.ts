@@ -4,6 +4,7 @@
 // noticed. Real slapd and real stalled listeners on loopback.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
 import { decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
@@ -109,7 +110,7 @@ describe('a listener that accepts and never answers', () => {
     await stall.close();
   });
 
-  it('once known down, 100 cold decisions fail fast without dialling it, and a stale user is served', async () => {
+  it('once known down, 100 cold decisions fail fast without dialling it, and a stale user is served', async (t: TestContext) => {
     assert.equal((await decide(sidecar, 'GET', '/v2/', basic(alice.uid, alice.password))).status, 200);
     await sleep(1100); // alice's entry is past CACHE_TTL_SECONDS: only stale-if-error can answer now
     stall.mode = 'silent';
@@ -122,15 +123,17 @@ describe('a listener that accepts and never answers', () => {
       5000,
     );
     const dialled = stall.accepted;
+    const started = Date.now();
     const burst = Array.from({ length: 100 }, (_, i) => decide(sidecar, 'GET', '/v2/', cold(i)));
     const stale = await decide(sidecar, 'GET', '/v2/', basic(alice.uid, alice.password));
     const statuses = (await Promise.all(burst)).map((r) => r.status);
+    t.diagnostic(`100 cold decisions against the dead server answered within ${Date.now() - started} ms`);
     assert.equal(stale.status, 200, 'stale-if-error while the directory is down');
     assert.deepEqual(new Set(statuses), new Set([503]));
     // Without the breaker each of the 100 would open a connection and wait out LDAP_TIMEOUT_MS; with it,
     // only the background probe (every 2 s) dials the dead server.
     assert.ok(
-      stall.accepted - dialled <= 3,
+      stall.accepted - dialled <= 6,
       `${stall.accepted - dialled} new connections to the dead server`,
     );
     const staleLine = (await sidecar.logLines()).find(

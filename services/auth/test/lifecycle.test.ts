@@ -1,18 +1,17 @@
 // The process as an operator meets it: refusing bad configuration, stopping gracefully.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { assertNoSecretsInLogs, basic } from '@registry-ldap-auth/stack/credentials';
-import { waitFor } from '@registry-ldap-auth/stack/process';
+import { execute, waitFor } from '@registry-ldap-auth/stack/process';
 import { SIDECAR_MAIN, decide, startSidecar } from '@registry-ldap-auth/stack/sidecar';
 
 describe('start-up', () => {
-  it('exits non-zero before listening, naming every bad variable', () => {
-    const result = spawnSync(process.execPath, [SIDECAR_MAIN], {
+  it('exits non-zero before listening, naming every bad variable', async () => {
+    const result = await execute(process.execPath, [SIDECAR_MAIN], {
       env: {
         PATH: process.env['PATH'] ?? '',
         LDAP_URL: 'http://nope',
@@ -21,10 +20,9 @@ describe('start-up', () => {
         AUTH_REALM: 'Registry \u00e9',
         MAX_CONNECTIONS: '0',
       },
-      encoding: 'utf8',
-      timeout: 10_000,
+      timeoutMs: 10_000,
     });
-    assert.equal(result.status, 2);
+    assert.equal(result.code, 2);
     for (const name of [
       'LDAP_URL',
       'LDAP_USER_BASE_DN',
