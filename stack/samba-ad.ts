@@ -1,7 +1,7 @@
 // A real Active Directory for tests: a Samba 4 AD DC provisioned from scratch in a temporary directory and
-// run inside its own network namespace (see /work/shared/notes/active-directory.md), serving LDAPS and
-// StartTLS with a certificate from our own CA, seeded with users, nested groups and accounts in each of
-// the states AD reports through `AcceptSecurityContext error, data XXX`.
+// run inside its own network namespace (netns.ts: it must bind on, and reach, nothing but the test),
+// serving LDAPS and StartTLS with a certificate from our own CA, seeded with users, nested groups and
+// accounts in each of the states AD reports through `AcceptSecurityContext error, data XXX`.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
