@@ -9,7 +9,7 @@
 // is bounded in count and time; everything it starts is stopped and removed at the end, on Ctrl-C or when
 // the time budget runs out. It fails only when it could not measure.
 // Usage: node test/bench/scale-bench.ts [--users 10000] [--cached 100000] [--soak-minutes 10] [--layer-mib 1024]
-//   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 2] [--loader slapadd|ldapadd]
+//   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 3] [--loader slapadd|ldapadd]
 //   [--phases burst,memory,soak,transfer]
 // SIDECAR_NODE_OPTIONS is handed to every sidecar it starts as NODE_OPTIONS (e.g. V8 heap flags).
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -49,7 +49,7 @@ const { values } = parseArgs({
     'soak-minutes': { type: 'string', default: '10' },
     'soak-rps': { type: 'string', default: '200' },
     'layer-mib': { type: 'string', default: '1024' },
-    'transfer-rounds': { type: 'string', default: '2' },
+    'transfer-rounds': { type: 'string', default: '3' },
     loader: { type: 'string', default: 'slapadd' },
     phases: { type: 'string', default: PHASES.join(',') },
   },
