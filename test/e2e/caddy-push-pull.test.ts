@@ -76,16 +76,36 @@ pushPullMatrix(
       assert.equal(audit['method'], 'POST');
       assert.equal(audit['action'], 'push');
     });
+
+    void test('a client cannot choose the host of the Location URLs the registry builds', async () => {
+      // The registry prefers Forwarded to Host: the Caddyfile clears a client's Forwarded header.
+      const { host } = front();
+      const res = await postFor(front(), `https://${host}/v2/team/app/blobs/uploads/`, {
+        ...authAs('alice'),
+        'Content-Length': '0',
+        Forwarded: 'host=evil.example;proto=http',
+      });
+      assert.equal(res.status, 202);
+      assert.ok(String(res.location).startsWith(`https://${host}/v2/team/app/blobs/uploads/`), res.location);
+    });
   },
 );
 
 async function post(front: Front, url: string, headers: Record<string, string>): Promise<number> {
+  return (await postFor(front, url, headers)).status;
+}
+
+async function postFor(
+  front: Front,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; location: string | undefined }> {
   const ca = await readFile(front.e2e.stack.caCert);
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers, ca, agent: false, timeout: 10_000 }, (res) => {
       res.resume();
       res.once('end', () => {
-        resolve(res.statusCode ?? 0);
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location });
       });
     });
     req.once('timeout', () => req.destroy(new Error('POST timed out')));

@@ -42,13 +42,21 @@ function ask(s: Sidecar, user: string, password: string, address: string, uri = 
   });
 }
 
-/** The sidecar's lines with `msg` matching, waiting (bounded) until at least `count` are written. */
+/** The sidecar's lines with `msg` matching, once at least `count` are written (within 10 s). */
 async function linesWith(s: Sidecar, msg: RegExp, count: number): Promise<Record<string, unknown>[]> {
   for (let i = 0; ; i++) {
     const lines = (await s.logLines()).filter((l) => msg.test(String(l['msg'])));
-    if (lines.length >= count || i >= 40) return lines;
+    if (lines.length >= count) return lines;
+    if (i >= 200) throw new Error(`${lines.length} of ${count} lines matching ${String(msg)} within 10 s`);
     await sleep(50);
   }
+}
+
+/** No answer let the guesser in: 401, or 503 where a busy machine made the directory miss its deadline. */
+function noneConfirmed(answers: readonly Response[]): void {
+  const statuses = new Set(answers.map((r) => r.status));
+  assert.ok(statuses.has(401), 'refused');
+  for (const status of statuses) assert.ok(status === 401 || status === 503, `an answer was ${status}`);
 }
 
 const stranger = (i: number) => `203.0.113.${i + 1}`;
@@ -62,7 +70,7 @@ describe('parallel guesses stop at the limit', () => {
     const binds = (await slapd.countBinds(carol.dn)) - before;
     assert.ok(binds <= 10, `${binds} binds as carol reached slapd`);
     assert.ok(binds > 0, 'the first guesses did reach it');
-    assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([401]), 'no answer confirmed a password');
+    noneConfirmed(answers);
   });
 
   it('61 concurrent guesses for carol from 61 addresses: still at most 10 binds', async () => {
@@ -74,7 +82,7 @@ describe('parallel guesses stop at the limit', () => {
     );
     const binds = (await slapd.countBinds(carol.dn)) - before;
     assert.ok(binds <= 10 && binds > 0, `${binds} binds as carol reached slapd`);
-    assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([401]));
+    noneConfirmed(answers);
   });
 });
 
