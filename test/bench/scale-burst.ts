@@ -157,8 +157,8 @@ async function sample(o: SoakOptions, at: number): Promise<SoakSample> {
 
 // Out of every 20 requests: 12 manifest GETs, 2 HEADs, 2 `GET /v2/` by random generated users (cached,
 // or verified again once their entry's TTL passed), 1 push attempt (403: not a pusher), 1 request without
-// credentials (401), 2 wrong passwords (401) from one of 200 loopback source addresses, so the per-address
-// lockout of the address that sent them (never of the one the others come from) is exercised too.
+// credentials (401), 2 wrong passwords (401) from one of 4 other loopback addresses, which the per-address
+// lockout soon locks (never the address the others come from), so its state is exercised too.
 function soakRequest(o: SoakOptions, k: number): Promise<Reply> {
   const { uid, password } = scaleUser(Math.floor(Math.random() * o.users));
   const auth = (pw: string) => ({ Authorization: basicAuth(uid, pw) });
@@ -175,7 +175,7 @@ function soakRequest(o: SoakOptions, k: number): Promise<Reply> {
       return o.client.send('/v2/', {});
     case 18:
     case 19:
-      return o.client.send('/v2/', { headers: auth(`wrong-${k}`), localAddress: `127.0.0.${2 + (k % 200)}` });
+      return o.client.send('/v2/', { headers: auth(`wrong-${k}`), localAddress: `127.0.0.${2 + (k % 4)}` });
     default:
       return o.client.send(MANIFEST, { headers: { ...ACCEPT, ...auth(password) } });
   }

@@ -59,10 +59,13 @@ export function printMemory(r: MemoryResult, target: number): string {
   ].join('\n');
 }
 
-export function printSoak(r: SoakResult, o: { seconds: number; rps: number }): string {
+export function printSoak(r: SoakResult, o: { seconds: number; rps: number; ttlSeconds: number }): string {
   const first = r.samples[0];
   // The first tenth is warm-up (JIT, caches and pools finding their size): growth is measured after it.
   const warmed = r.samples.find((s) => s.at >= o.seconds / 10) ?? first;
+  // Until one cache TTL has passed, entries from before the soak are still expiring and being verified
+  // again: the cache's make-up settles only after that.
+  const settled = r.samples.find((s) => s.at >= Math.max(o.seconds / 10, o.ttlSeconds));
   const last = r.samples.at(-1);
   const growth = (from: typeof first): number =>
     (r.idle.rssBytes - (from?.rssBytes ?? NaN)) / (from?.rssBytes ?? NaN);
@@ -84,6 +87,11 @@ export function printSoak(r: SoakResult, o: { seconds: number; rps: number }): s
       `(last sample under load: ${last?.ldapConnections ?? '?'})`,
     `  RSS growth from the end of warm-up (t=${warmed?.at.toFixed(0) ?? '?'} s): ${(growth(warmed) * 100).toFixed(1)} % ` +
       `(goal < ${GOALS.soakGrowth * 100} %: ${verdict(growth(warmed) < GOALS.soakGrowth)}); from t=0: ${(growth(first) * 100).toFixed(1)} %`,
+    settled
+      ? `  RSS growth after one cache TTL (t=${settled.at.toFixed(0)} s): ${(growth(settled) * 100).toFixed(1)} % ` +
+        `(${verdict(growth(settled) < GOALS.soakGrowth)}); heap in use ${mib(Math.min(...r.samples.map((s) => s.heapUsedBytes)))}–` +
+        `${mib(Math.max(...r.samples.map((s) => s.heapUsedBytes)))} MiB over the soak`
+      : `  (shorter than one cache TTL of ${o.ttlSeconds} s: no settled baseline)`,
     `  descriptors: ${first?.fds ?? '?'} at start, ${warmed?.fds ?? '?'} after warm-up, ${r.idle.fds} idle after ` +
       `(leak: ${fdLeak ? 'YES' : 'none'})`,
     `  slapd connections in the window: ${r.ldapOpened} opened, ${r.ldapClosed} closed; established at start ` +
