@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs CI's command (.ci/run: npm ci, npm test, npm run test:compose) on a fresh clone inside a clean
 # Debian 12 container that has only what a new machine of this project's kind has: Debian minbase,
-# ca-certificates git python3 procps iproute2 curl, and this host's Node 20 + npm and CA bundle.
+# ca-certificates git python3 procps iproute2 curl, and this host's Node 20 + npm, kubectl (with its
+# built-in kustomize, which these machines carry and Debian does not package) and CA bundle.
 # A Debian package missing from scripts/install-system-deps.sh shows up here and nowhere else.
 #   scripts/fresh-machine-test.sh [REF] [COMMAND]   REF default main; COMMAND default 'bash .ci/run'
 # Needs root and podman (scripts/install-system-deps.sh installs it). Prints the time it took.
@@ -9,7 +10,7 @@ set -euo pipefail
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 ref=${1:-main}
 command=${2:-bash .ci/run}
-image=localhost/registry-ldap-auth/fresh-machine:bookworm
+image=localhost/registry-ldap-auth/fresh-machine:bookworm-kubectl
 started=$(date +%s)
 
 work=$(mktemp -d /var/tmp/fresh-machine.XXXXXX)
@@ -21,6 +22,7 @@ if ! podman image exists "$image"; then
   echo "fresh-machine: building $image" >&2
   mkdir "$work/context"
   cp /usr/bin/node "$work/context/node"
+  cp "$(readlink -f "$(command -v kubectl)")" "$work/context/kubectl"
   cp -r /usr/lib/node_modules/npm "$work/context/npm"
   cp /etc/ssl/certs/ca-certificates.crt "$work/context/"
   cat > "$work/context/Dockerfile" <<'DOCKERFILE'
@@ -29,6 +31,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates git python3 procps iproute2 curl \
  && rm -rf /var/lib/apt/lists/*
 COPY node /usr/bin/node
+COPY kubectl /usr/bin/kubectl
 COPY npm /usr/lib/node_modules/npm
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx

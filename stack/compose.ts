@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { assertPortFree, execute, run, startServer } from './process.ts';
+import { assertPortFree, execute, run, startServer, waitFor } from './process.ts';
 import type { RunResult, Server } from './process.ts';
 import { sendRequest } from './https-request.ts';
 import type { StackReply, StackRequestOptions } from './https-request.ts';
@@ -215,6 +215,14 @@ export async function composeUp(options: ComposeOptions = {}): Promise<ComposeSt
     stopHealthChecks = runHealthChecks(project);
     await compose([...profile, 'up', '-d', ...services], 300_000);
     await waitForSidecar401(request, 60_000);
+    // Ready means the sidecar reaches the directory (/readyz), not only that it listens.
+    const readyz = `fetch('http://127.0.0.1:9090/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+    await waitFor(
+      async () => (await podman(['exec', `${project}_auth_1`, 'node', '-e', readyz], 15_000)).code === 0,
+      90_000,
+      'the sidecar to reach the directory (/readyz)',
+      1000,
+    );
   } catch (error) {
     const logs = await Promise.all(
       (await projectContainers(project).catch(() => [])).map(

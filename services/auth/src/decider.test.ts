@@ -120,6 +120,37 @@ describe('Decider', () => {
     assert.equal(directory.maxBinding, 3);
   });
 
+  it('a burst of right passwords from one address past its limit all get in: busy is no lockout', async () => {
+    // Twelve users behind one address (a NAT, a CI runner) log in at once with LOCKOUT_ADDRESS_MAX_FAILURES=2:
+    // nothing failed, so nobody may be told locked_out; at most two checks are in flight at a time.
+    const { decider, directory } = setup({ maxFailures: 10, addressMaxFailures: 2 });
+    const users = Array.from({ length: 12 }, (_, i) => `user${i}`);
+    for (const user of users)
+      directory.users.set(user, { password: `${user}-password`, groups: ['registry-users'] });
+    directory.latencyMs = 5;
+    const decisions = await Promise.all(
+      users.map((user) => Promise.resolve(decider.decide(request(basic(user, `${user}-password`))))),
+    );
+    assert.deepEqual(
+      decisions.map((d) => d.reason),
+      users.map(() => 'granted'),
+    );
+    assert.equal(directory.maxBinding, 2);
+  });
+
+  it('wrong passwords from one address stop at its limit, whoever is waiting', async () => {
+    const { decider, directory } = setup({ maxFailures: 10, addressMaxFailures: 2 });
+    directory.latencyMs = 5;
+    const decisions = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        Promise.resolve(decider.decide(request(basic('carol', `guess-${i}`)))),
+      ),
+    );
+    assert.equal(directory.calls.verifyPassword, 2, 'only the limit reached the directory');
+    assert.equal(decisions.filter((d) => d.reason === 'invalid_password').length, 2);
+    assert.equal(decisions.filter((d) => d.reason === 'locked_out').length, 10);
+  });
+
   it('answers the same wrong password from the negative cache without the directory', async () => {
     const { decider, directory, advance } = setup();
     for (let i = 0; i < 10; i++) {

@@ -1,11 +1,12 @@
 // One decision per auth subrequest: parse, fold the login, check the lockout, answer from the cache or ask
 // the directory (concurrent identical checks share one directory round trip), then apply the policy.
+import { performance } from 'node:perf_hooks';
 import { parseBasicAuth } from './basic-auth.ts';
 import type { DecisionCache, Verdict } from './decision-cache.ts';
 import type { Directory, Identity, UserEntry } from './directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
-import { Attempt, Lockout } from './lockout.ts';
-import type { Lock, LockKind } from './lockout.ts';
+import { Attempt, Lockout, isBusy } from './lockout.ts';
+import type { Busy, Lock, LockKind } from './lockout.ts';
 import { foldLogin } from './login-fold.ts';
 import { decideToken } from './oidc/token-authenticator.ts';
 import type { TokenAuthenticator } from './oidc/token-authenticator.ts';
@@ -215,7 +216,9 @@ export class Decider {
    */
   async #verify(key: string, login: string, password: string, address: string): Promise<Outcome> {
     const { directory, cache, lockout } = this.#o;
-    const attempt = lockout.begin(address);
+    const waitUntil = performance.now() + (this.#o.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS);
+    const attempt = await whenReserved(() => lockout.begin(address), waitUntil);
+    if (attempt === EXPIRED) return { unavailable: busy() };
     if (!(attempt instanceof Attempt)) return { locked: attempt };
     try {
       let user: UserEntry;
@@ -232,7 +235,8 @@ export class Decider {
       }
       const account = Lockout.accountKey(user.dn);
       lockout.learn(login, account);
-      const refused = lockout.admit(attempt, account, user.username);
+      const refused = await whenReserved(() => lockout.admit(attempt, account, user.username), waitUntil);
+      if (refused === EXPIRED) return { unavailable: busy() };
       if (refused !== undefined) return { locked: refused };
       // The key of the canonical name, so `alice`, `alice@example.test` and `EXAMPLE\alice` share one entry.
       const canonical = this.#fold(user.username);
@@ -273,6 +277,35 @@ export class Decider {
       lockout.release(attempt); // counts for nothing unless settled above
     }
   }
+}
+
+const DEFAULT_DECISION_TIMEOUT_MS = 10_000;
+const EXPIRED = Symbol('expired');
+
+/**
+ * Takes a lockout reservation, waiting while the limit is taken by attempts still in flight (Busy) and
+ * asking again each time one settles; EXPIRED once `waitUntil` (performance.now()) has passed.
+ */
+async function whenReserved<T>(reserve: () => T | Busy, waitUntil: number): Promise<T | typeof EXPIRED> {
+  for (;;) {
+    const reservation = reserve();
+    if (!isBusy(reservation)) return reservation;
+    const left = waitUntil - performance.now();
+    if (left <= 0) return EXPIRED;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, left);
+    });
+    await Promise.race([reservation.freed, expired]);
+    clearTimeout(timer);
+  }
+}
+
+/** No place freed up in time: an outage-like answer (503), never locked_out, since nothing has failed. */
+function busy(): DirectoryUnavailableError {
+  return new DirectoryUnavailableError(
+    'too many directory checks in flight for this account or address; none settled in time',
+  );
 }
 
 /**

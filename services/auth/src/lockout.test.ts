@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Attempt, Lockout } from './lockout.ts';
+import { Attempt, Lockout, isBusy } from './lockout.ts';
 import type { LockoutEvent, LockoutOptions } from './lockout.ts';
 
 const BOB = Lockout.accountKey('uid=bob,ou=people,dc=example,dc=test');
@@ -61,7 +61,7 @@ describe('Lockout', () => {
     assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
   });
 
-  it('counts attempts in flight: past the limit a new attempt is refused until one settles', () => {
+  it('counts attempts in flight: past the limit a new attempt is busy (not locked) until one settles', async () => {
     const { l } = lockout({ addressMaxFailures: 100 });
     const inFlight = ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((address) => {
       const a = l.begin(address);
@@ -71,25 +71,35 @@ describe('Lockout', () => {
     });
     const fourth = l.begin('192.0.2.4');
     assert.ok(fourth instanceof Attempt);
-    assert.deepEqual(l.admit(fourth, BOB, 'bob'), { kind: 'user' }, 'three in flight: the limit');
-    l.release(fourth);
+    const busy = l.admit(fourth, BOB, 'bob');
+    assert.ok(isBusy(busy), 'three in flight: the limit');
+    assert.equal(busy.kind, 'user');
+    assert.equal(l.lockOf(BOB, '192.0.2.4'), undefined, 'busy is no lock: nothing has failed');
+    let freed = false;
+    void busy.freed.then(() => (freed = true));
     const [first] = inFlight;
     assert.ok(first);
     l.release(first); // the directory could not be asked: counts for nothing, frees its place
     l.release(first); // settling twice changes nothing
+    await busy.freed;
+    assert.ok(freed);
+    assert.equal(l.admit(fourth, BOB, 'bob'), undefined, 'asked again once a place was freed');
     const again = l.begin('192.0.2.5');
     assert.ok(again instanceof Attempt);
-    assert.equal(l.admit(again, BOB, 'bob'), undefined);
+    assert.ok(isBusy(l.admit(again, BOB, 'bob')), 'three in flight again');
   });
 
-  it('counts an address’s attempts in flight across usernames (LOCKOUT_ADDRESS_MAX_FAILURES)', () => {
+  it('counts an address’s attempts in flight across usernames (LOCKOUT_ADDRESS_MAX_FAILURES)', async () => {
     const { l, events } = lockout({ maxFailures: 100, addressMaxFailures: 2 });
     const first = l.begin('198.51.100.7');
     const second = l.begin('198.51.100.7');
     assert.ok(first instanceof Attempt && second instanceof Attempt);
-    assert.deepEqual(l.begin('198.51.100.7'), { kind: 'address' });
+    const third = l.begin('198.51.100.7');
+    assert.ok(isBusy(third) && third.kind === 'address');
     l.fail(first, Lockout.loginKey('nobody'), 'nobody');
     l.fail(second, Lockout.loginKey('noone'), 'noone');
+    await third.freed; // woken when the others settled; asking again now meets the lock
+    assert.equal((l.begin('198.51.100.7') as { until?: number }).until !== undefined, true);
     assert.equal(l.lockOf(Lockout.loginKey('carol'), '198.51.100.7')?.kind, 'address');
     assert.equal(l.lockOf(Lockout.loginKey('carol'), '198.51.100.8'), undefined);
     assert.deepEqual(

@@ -17,10 +17,25 @@ import { LRUCache } from 'lru-cache';
 
 export type LockKind = 'user' | 'address';
 
-/** Why an attempt is refused. `until` is unset when the limit is reached by attempts still in flight. */
+/** Why an attempt is refused: the account or the address is locked until `until`. */
 export interface Lock {
   readonly kind: LockKind;
-  readonly until?: number;
+  readonly until: number;
+}
+
+/**
+ * The limit is reached by attempts still in flight, not by failures: no lock, so the caller waits until
+ * one of them settles and asks again. Answering locked_out here would refuse a right password (many users
+ * behind one address, a burst during an outage) with nothing having failed.
+ */
+export interface Busy {
+  readonly kind: LockKind;
+  /** Resolves when an attempt in flight on the same count settles. */
+  readonly freed: Promise<void>;
+}
+
+export function isBusy(value: unknown): value is Busy {
+  return typeof value === 'object' && value !== null && 'freed' in value;
 }
 
 /** A lock that has just started, for the operator's log and the lockout counter. */
@@ -52,6 +67,14 @@ class Counter {
   pending = 0;
   windowStart = 0;
   lockedUntil = 0;
+  /** Callers that found the limit taken by attempts in flight, woken when one settles. */
+  waiters: (() => void)[] = [];
+
+  /** One attempt settled: every waiter asks again (those that lose the race wait again). */
+  release(): void {
+    this.pending--;
+    for (const wake of this.waiters.splice(0)) wake();
+  }
 }
 
 interface AccountCounters {
@@ -141,8 +164,8 @@ export class Lockout {
     return counter.lockedUntil > now ? { kind: 'user', until: counter.lockedUntil } : undefined;
   }
 
-  /** Reserves a place for a directory check from `address`, or says which lock refuses it. */
-  begin(address: string): Attempt | Lock {
+  /** Reserves a place for a directory check from `address`, or says which lock (or busy limit) refuses it. */
+  begin(address: string): Attempt | Lock | Busy {
     if (this.#addressMax === 0) return new Attempt(address, undefined);
     let counter = this.#addresses.get(address);
     if (counter === undefined) {
@@ -153,8 +176,8 @@ export class Lockout {
     return refusal ?? new Attempt(address, counter);
   }
 
-  /** Reserves the attempt's place against `account` before its bind, or says which lock refuses it. */
-  admit(attempt: Attempt, account: string, subject: string): Lock | undefined {
+  /** Reserves the attempt's place against `account` before its bind, or says which lock (or busy limit) refuses it. */
+  admit(attempt: Attempt, account: string, subject: string): Lock | Busy | undefined {
     attempt.account = account;
     attempt.subject = subject;
     if (this.#max === 0) return undefined;
@@ -232,8 +255,8 @@ export class Lockout {
   #settle(attempt: Attempt): boolean {
     if (attempt.settled) return false;
     attempt.settled = true;
-    if (attempt.addressCounter !== undefined) attempt.addressCounter.pending--;
-    if (attempt.accountCounter !== undefined) attempt.accountCounter.pending--;
+    attempt.addressCounter?.release();
+    attempt.accountCounter?.release();
     return true;
   }
 
@@ -253,12 +276,14 @@ export class Lockout {
     return until !== undefined && until > now ? counters.familiar : counters.others;
   }
 
-  /** Takes a place on `counter`, or refuses: locked, or failures and attempts in flight at the limit. */
-  #reserve(counter: Counter, max: number, kind: LockKind): Lock | undefined {
+  /** Takes a place on `counter`, or refuses: locked, or busy (failures and attempts in flight at the limit). */
+  #reserve(counter: Counter, max: number, kind: LockKind): Lock | Busy | undefined {
     const now = this.#now();
     if (counter.lockedUntil > now) return { kind, until: counter.lockedUntil };
     const failures = now - counter.windowStart > this.#windowMs ? 0 : counter.failures;
-    if (failures + counter.pending >= max) return { kind };
+    if (failures + counter.pending >= max) {
+      return { kind, freed: new Promise<void>((resolve) => counter.waiters.push(resolve)) };
+    }
     counter.pending++;
     return undefined;
   }
