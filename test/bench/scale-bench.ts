@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS),
     // The load generator is one address (nginx's X-Real-IP: 127.0.0.1) standing for thousands of machines,
     // as a NAT or a CI fleet would be; the per-address lockout counts logins in flight, so at the default
-    // (10) the eleventh concurrent cold login would be refused. Raised as the README advises for shared
+    // (10) at most ten cold logins would be checked at once. Raised as the README advises for shared
     // addresses; the per-account lockout stays at its default.
     LOCKOUT_ADDRESS_MAX_FAILURES: '1000',
   };
