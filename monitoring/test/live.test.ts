@@ -115,7 +115,7 @@ describe('a live Prometheus with the project rules', () => {
     await scraped(decisions('unauthenticated'), 2 + LOCKOUT_MAX_FAILURES);
     await scraped(decisions('locked'), 1);
     await scraped('sum(registry_auth_rejections_total{reason="invalid_password"})', 1 + LOCKOUT_MAX_FAILURES);
-    await scraped('registry_auth_lockouts_total', 1);
+    await scraped('sum(registry_auth_lockouts_total)', 1);
     // The challenge is not counted as a failed credential.
     assert.equal(await value(decisions('challenge')), 1);
     await waitUntil('RegistryAuthLockouts firing', async () =>

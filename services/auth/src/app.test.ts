@@ -406,6 +406,12 @@ describe('metrics port', () => {
     assert.notEqual(VERSION, 'unknown');
   });
 
+  it('/metrics has both lockout series at 0 before any lockout, so increase() sees the first one', async () => {
+    const text = await (await fetch(`${metricsBase}/metrics`)).text();
+    assert.match(text, /^registry_auth_lockouts_total\{key="user"\} 0$/m);
+    assert.match(text, /^registry_auth_lockouts_total\{key="address"\} 0$/m);
+  });
+
   it('/metrics counts each decision exactly once, however often it is scraped', async () => {
     const read = async (): Promise<Record<string, number>> => {
       const text = await (await fetch(`${metricsBase}/metrics`)).text();

@@ -67,6 +67,15 @@ export function createMetrics(cacheSize: () => number, version = 'unknown'): Met
     labelNames: ['server'] as const,
     registers: [registry],
   });
+  const lockouts = new Counter({
+    name: 'registry_auth_lockouts_total',
+    help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
+    labelNames: ['key'] as const,
+    registers: [registry],
+  });
+  // Both series exist from the start at 0: Prometheus's increase() cannot see a series' first sample, so
+  // a lockout that created its series would never raise the RegistryAuthLockouts alert.
+  for (const key of ['user', 'address'] as const) lockouts.labels(key).inc(0);
   return {
     registry,
     decisions: new Counter({
@@ -112,12 +121,7 @@ export function createMetrics(cacheSize: () => number, version = 'unknown'): Met
     }),
     ldapUp,
     ldapServerUp,
-    lockouts: new Counter({
-      name: 'registry_auth_lockouts_total',
-      help: 'Lockouts started, by what is locked: key="user" (an account) or key="address" (a client address)',
-      labelNames: ['key'] as const,
-      registers: [registry],
-    }),
+    lockouts,
     oidcKeyFetches: new Counter({
       name: 'registry_auth_oidc_key_fetches_total',
       help: "Fetches of a trusted CI issuer's discovery document and JWKS, by issuer name and outcome (success, error)",
