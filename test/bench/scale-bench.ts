@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import { createCa, issueServerCert } from '@registry-ldap-auth/stack/certs';
 import { startNginx } from '@registry-ldap-auth/stack/nginx';
 import { buildOciImage } from '@registry-ldap-auth/stack/oci-image';
-import { stopAll } from '@registry-ldap-auth/stack/process';
 import { startRegistry } from '@registry-ldap-auth/stack/registry';
 import { startSidecar } from '@registry-ldap-auth/stack/sidecar';
 import { createSkopeo } from '@registry-ldap-auth/stack/skopeo';
@@ -34,6 +33,7 @@ import type { Loader } from './scale-directory.ts';
 import { createClient } from './scale-load.ts';
 import { printBurst, printMemory, printSoak, printTransfer } from './scale-report.ts';
 import { transfer } from './scale-transfer.ts';
+import { boundedRun } from './bounded-run.ts';
 
 // The sidecar's default: in a 10-minute soak, entries expire and are verified again.
 const CACHE_TTL_SECONDS = 300;
@@ -89,45 +89,20 @@ const BUDGET_MS =
   (runs('soak') ? SOAK_SECONDS * 1000 + MINUTE : 0) +
   (runs('transfer') ? TRANSFER_MS + 5 * MINUTE : 0);
 
-const undo: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of undo.splice(0).reverse()) {
-      await step().catch((error: unknown) => {
-        console.error(`cleanup: ${String(error)}`);
-      });
-    }
-    await stopAll();
-  })();
-  return cleaning;
-}
-function abort(reason: string, code: number): void {
-  console.error(`\n${reason}: stopping everything`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => {
-  abort('SIGINT', 130);
-});
-process.once('SIGTERM', () => {
-  abort('SIGTERM', 143);
-});
-setTimeout(() => {
-  abort(`time budget of ${(BUDGET_MS / MINUTE).toFixed(0)} min exceeded`, 1);
-}, BUDGET_MS).unref();
+const { undo: onCleanup, cleanup } = boundedRun(BUDGET_MS, `${(BUDGET_MS / MINUTE).toFixed(0)} min`);
 
 async function main(): Promise<number> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'scale-bench-'));
-  undo.push(() => rm(dir, { recursive: true, force: true }));
+  onCleanup(() => rm(dir, { recursive: true, force: true }));
   const nginxDir = await mkdtemp(join(tmpdir(), 'scale-bench-nginx-'));
-  undo.push(() => rm(nginxDir, { recursive: true, force: true }));
+  onCleanup(() => rm(nginxDir, { recursive: true, force: true }));
   const pki = await createCa(join(dir, 'ca'), 'scale-bench CA');
   const tls = await issueServerCert(pki, 'nginx', { dns: ['localhost'], ips: ['127.0.0.1'], outDir: dir });
   const ca = await readFile(pki.caCert);
 
   const slapd = await startSlapd();
-  undo.push(() => slapd.destroy());
+  onCleanup(() => slapd.destroy());
   const seeded = Math.max(runs('burst') || runs('soak') ? USERS : 0, runs('memory') ? CACHED : 0, 1);
   const loadMs = await loadScaleUsers(slapd, seeded, LOADER);
   console.log(
@@ -150,20 +125,20 @@ async function main(): Promise<number> {
     LOCKOUT_ADDRESS_MAX_FAILURES: '1000',
   };
   const registry = await startRegistry();
-  undo.push(() => registry.stop());
+  onCleanup(() => registry.stop());
   const sidecar = await startSidecar(env, { logDir: dir });
-  undo.push(() => sidecar.stop());
+  onCleanup(() => sidecar.stop());
   const nginx = await startNginx({ registryPort: registry.port, authPort: sidecar.port, tls });
-  undo.push(() => nginx.stop());
+  onCleanup(() => nginx.stop());
   const skopeo = await createSkopeo(pki.caCert);
-  undo.push(() => skopeo.destroy());
+  onCleanup(() => skopeo.destroy());
   const { alice } = seed.users;
   const creds = { username: alice.uid, password: alice.password };
   const small = await buildOciImage(join(dir, 'small-image'), { tag: 'v1', layerSizes: [4096] });
   const pushed = await skopeo.push(small, `127.0.0.1:${nginx.port}/bench/small:v1`, creds);
   if (pushed.code !== 0) throw new Error(`pushing the small image failed:\n${pushed.stderr}`);
   const client = createClient(nginx.url, CONCURRENCY * PER_USER, ca);
-  undo.push(() => {
+  onCleanup(() => {
     client.close();
     return Promise.resolve();
   });
@@ -219,7 +194,7 @@ async function main(): Promise<number> {
       tls,
       htpasswd,
     });
-    undo.push(() => variants.stop());
+    onCleanup(() => variants.stop());
     const built = performance.now();
     const image = await buildOciImage(join(dir, 'big-image'), {
       tag: 'big',

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCa, issueServerCert, NO_STDIN } from '@registry-ldap-auth/stack/certs';
 import { buildOciImage, MEDIA_TYPES } from '@registry-ldap-auth/stack/oci-image';
-import { run, stopAll } from '@registry-ldap-auth/stack/process';
+import { run } from '@registry-ldap-auth/stack/process';
 import { startHttp200 } from '@registry-ldap-auth/stack/http-200';
 import { startRegistry } from '@registry-ldap-auth/stack/registry';
 import { basic } from '@registry-ldap-auth/stack/credentials';
@@ -30,6 +30,7 @@ import type { Variant } from './nginx-variants.ts';
 import { LABELS, ratioTable, roundLine, throughputTable } from './report.ts';
 import type { EndpointResults } from './report.ts';
 import { countByDn } from './slapd-ops.ts';
+import { boundedRun } from './bounded-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,32 +62,7 @@ const MANIFEST = '/v2/bench/small/manifests/v1';
 const ACCEPT = { Accept: MEDIA_TYPES.manifest };
 
 // Undone in reverse order on success, failure, Ctrl-C or the time budget; at most once.
-const undo: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of undo.splice(0).reverse()) {
-      await step().catch((error: unknown) => {
-        console.error(`cleanup: ${String(error)}`);
-      });
-    }
-    await stopAll(); // anything started but not yet registered above
-  })();
-  return cleaning;
-}
-function abort(reason: string, code: number): void {
-  console.error(`\n${reason}: stopping everything`);
-  void cleanup().finally(() => process.exit(code));
-}
-process.once('SIGINT', () => {
-  abort('SIGINT', 130);
-});
-process.once('SIGTERM', () => {
-  abort('SIGTERM', 143);
-});
-setTimeout(() => {
-  abort(`time budget of ${BUDGET_MS / 1000} s exceeded`, 1);
-}, BUDGET_MS).unref();
+const { undo: onCleanup, cleanup } = boundedRun(BUDGET_MS, `${BUDGET_MS / 1000} s`);
 
 /** One request through nginx with TLS verified against our CA: the status, to check each variant works. */
 function status(url: string, method: string, headers: Record<string, string>, ca: Buffer): Promise<number> {
@@ -190,10 +166,10 @@ async function measure(
 async function main(): Promise<number> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'stack-bench-'));
-  undo.push(() => rm(dir, { recursive: true, force: true }));
+  onCleanup(() => rm(dir, { recursive: true, force: true }));
   // nginx's workers run as `nobody` when we are root: their directory (temp paths, htpasswd) is 0755.
   const nginxDir = await mkdtemp(join(tmpdir(), 'stack-bench-nginx-'));
-  undo.push(() => rm(nginxDir, { recursive: true, force: true }));
+  onCleanup(() => rm(nginxDir, { recursive: true, force: true }));
 
   const pki = await createCa(join(dir, 'ca'), 'stack-bench CA');
   const tls = await issueServerCert(pki, 'nginx', { dns: ['localhost'], ips: ['127.0.0.1'], outDir: dir });
@@ -204,17 +180,17 @@ async function main(): Promise<number> {
   await chmod(htpasswd, 0o644);
 
   const slapd = await startSlapd();
-  undo.push(() => slapd.destroy());
+  onCleanup(() => slapd.destroy());
   const registry = await startRegistry();
-  undo.push(() => registry.stop());
+  onCleanup(() => registry.stop());
   const nodeOptions = process.env['SIDECAR_NODE_OPTIONS'];
   const sidecar = await startSidecar(
     { ...sidecarEnvFor(slapd), ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
     { logDir: dir },
   );
-  undo.push(() => sidecar.stop());
+  onCleanup(() => sidecar.stop());
   const floor = await startHttp200('node:http 200', join(dir, 'floor.log'));
-  undo.push(() => floor.stop());
+  onCleanup(() => floor.stop());
   const nginx = await startVariantNginx({
     dir: nginxDir,
     registryPort: registry.port,
@@ -223,9 +199,9 @@ async function main(): Promise<number> {
     tls,
     htpasswd,
   });
-  undo.push(() => nginx.stop());
+  onCleanup(() => nginx.stop());
   const skopeo = await createSkopeo(pki.caCert);
-  undo.push(() => skopeo.destroy());
+  onCleanup(() => skopeo.destroy());
 
   // The target of the manifest requests, pushed as alice through the sidecar variant: that also puts her
   // credentials in the sidecar's cache.
