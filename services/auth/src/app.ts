@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import type { Express, Request, Response } from 'express';
 import helmet from 'helmet';
+import { DEFAULT_DECISION_TIMEOUT_MS } from './config.ts';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
 import type { Identity } from './directory/directory.ts';
@@ -330,7 +331,7 @@ type Readiness = { ready: true } | { ready: false; reason: string; variable: str
  */
 function readinessCheck(deps: AppDependencies): () => Promise<Readiness> {
   const { logger } = deps.loggers;
-  const timeoutMs = deps.config.decisionTimeoutMs ?? 10_000;
+  const timeoutMs = deps.config.decisionTimeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
   let last = 'ready';
   return async () => {
     let verdict: Readiness;

@@ -19,6 +19,9 @@ import type { LogLevel } from './logger.ts';
 // Without `"` and `\`, the quoted-string needs no escaping.
 const REALM = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
+/** DECISION_TIMEOUT_MS when unset; also the bound where a caller is given no config (tests). */
+export const DEFAULT_DECISION_TIMEOUT_MS = 10_000;
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -223,7 +226,7 @@ function read(r: Reader): Config {
     maxConnections: r.int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
     realm: r.string('AUTH_REALM', 'Registry realm'),
     // nginx's /_auth location waits 30 s (proxy_read_timeout): answer well before it gives up.
-    decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 10_000, 100, 600_000),
+    decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', DEFAULT_DECISION_TIMEOUT_MS, 100, 600_000),
     ldap,
     cache: {
       ttlSeconds: r.int('CACHE_TTL_SECONDS', 300, 0, 86_400),

@@ -2,6 +2,7 @@
 // the directory (concurrent identical checks share one directory round trip), then apply the policy.
 import { performance } from 'node:perf_hooks';
 import { parseBasicAuth } from './basic-auth.ts';
+import { DEFAULT_DECISION_TIMEOUT_MS } from './config.ts';
 import type { DecisionCache, Verdict } from './decision-cache.ts';
 import type { Directory, Identity, UserEntry } from './directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from './directory/errors.ts';
@@ -279,7 +280,6 @@ export class Decider {
   }
 }
 
-const DEFAULT_DECISION_TIMEOUT_MS = 10_000;
 const EXPIRED = Symbol('expired');
 
 /**
