@@ -1,5 +1,5 @@
 // npm run mutation: StrykerJS mutates services/auth/src and runs the tests that run in-process against
-// each mutant (the unit tests, and the directory layer against a real slapd). See docs/mutation-testing.md.
+// each mutant (the unit tests, and the directory layer against a real slapd). See docs/testing.md.
 import { globSync } from 'node:fs';
 
 // Excluded: the docs checks (docs-*.test.ts) read the README and docs/, outside the sandbox Stryker copies
@@ -20,7 +20,8 @@ export default {
   concurrency: 2,
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  // MUTATION_REPORT names the report, so runs over parts of src (--mutate) keep one report each.
+  jsonReporter: { fileName: process.env.MUTATION_REPORT ?? 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
