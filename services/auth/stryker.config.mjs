@@ -1,6 +1,7 @@
 // npm run mutation: StrykerJS mutates services/auth/src and runs the tests that run in-process against
 // each mutant (the unit tests, and the directory layer against a real slapd). See docs/testing.md.
 import { globSync } from 'node:fs';
+import process from 'node:process';
 
 // Excluded: the docs checks (docs-*.test.ts) read the README and docs/, outside the sandbox Stryker copies
 // the package into; they test documentation, not the code under mutation.

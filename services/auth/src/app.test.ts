@@ -455,6 +455,62 @@ describe('metrics port', () => {
 });
 
 describe('no exception on the answer path ends the process', () => {
+  it('answers 500 internal_error, audited with user and action, when the directory layer throws a bug', async () => {
+    // Not a DirectoryUnavailableError: a defect. The decision names who asked for what; the log has the stack.
+    class Faulty extends FakeDirectory {
+      override async resolveGroups(user: Parameters<FakeDirectory['resolveGroups']>[0]) {
+        if (user.username === 'gina') throw new TypeError('injected: no groups for gina');
+        return super.resolveGroups(user);
+      }
+    }
+    const faulty = new Faulty({ gina: { password: 'gina-password', groups: ['registry-users'] } });
+    const broken = createService(config, createLoggers('info', sink), () => faulty);
+    const server = createServer(broken.authListener).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+      const seen = lines.length;
+      for (const attempt of [1, 2]) {
+        const res = await fetch(url, {
+          headers: nginx('GET', '/v2/app/tags/list', basic('gina', 'gina-password')),
+        });
+        assert.equal(res.status, 500, `attempt ${attempt}`);
+        assert.equal(res.headers.get('www-authenticate'), null);
+      }
+      assert.equal(faulty.calls.verifyPassword, 2, 'nothing cached: the second attempt asked again');
+      const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const audits = logged.filter((l) => l['msg'] === 'decision');
+      assert.deepEqual(
+        audits.map((l) => [
+          l['user'],
+          l['action'],
+          l['repository'],
+          l['reason'],
+          l['result'],
+          l['level'],
+          l['error'],
+        ]),
+        Array.from({ length: 2 }, () => [
+          'gina',
+          'pull',
+          'app',
+          'internal_error',
+          'error',
+          'error',
+          'injected: no groups for gina',
+        ]),
+      );
+      const failures = logged.filter((l) => l['msg'] === 'decision failed unexpectedly');
+      assert.equal(failures.length, 2);
+      const err = failures[0]?.['err'] as { type?: string; stack?: string } | undefined;
+      assert.equal(err?.type, 'TypeError');
+      assert.match(err.stack ?? '', /resolveGroups/);
+      assert.equal(failures[0]?.['user'], 'gina');
+    } finally {
+      server.close();
+    }
+  });
+
   it('answers 500, logs it and keeps serving when a header cannot be written (a realm Node refuses)', async () => {
     // loadConfig refuses such a realm at start; this reaches past it to prove the last line holds.
     const broken = createService(

@@ -133,6 +133,9 @@ export function createDecisionHandler(
     clientIp: string,
   ): void => {
     let answered = decision;
+    if (decision.fault !== undefined) {
+      logger.error({ err: decision.fault, user: decision.login }, 'decision failed unexpectedly');
+    }
     try {
       // One array, handed over once: cheaper than a setHeader() per header on every decision. The length
       // is stated because the head is stored before end(): without it Node would frame the empty body as

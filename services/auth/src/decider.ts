@@ -38,12 +38,14 @@ export interface Decision {
   readonly login?: string;
   readonly identity?: Identity;
   readonly access?: readonly Access[];
-  /** Set on directory_unavailable, for the operator's log. */
+  /** Set on directory_unavailable and internal_error, for the operator's log. */
   readonly error?: string;
   /** Set on locked_out: whether the account or the client address is locked. */
   readonly lock?: LockKind;
   /** Why a request was refused before any credential check (invalid_request, form_body). */
   readonly detail?: string;
+  /** Set on internal_error: what was thrown, for the operator's log (with its stack). */
+  readonly fault?: unknown;
 }
 
 type Outcome =
@@ -129,25 +131,32 @@ export class Decider {
     if (cached?.verdict.kind === 'verified' && this.#o.directory.knownDown?.() === true)
       return this.#conclude(context, cached.verdict, 'stale');
     const { outcome, joined } = this.#verifyWithin(key, login, credentials.password, request.clientIp);
-    return outcome.then((o): Decision => {
-      if ('locked' in o)
-        return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
-      if ('verdict' in o) {
-        // Whoever shares another request's round trip is held to the lock for its own address.
-        const held = joined ? lockout.lockOf(o.verdict.account, request.clientIp) : undefined;
-        if (held !== undefined)
-          return { ...context, reason: 'locked_out', source: 'directory', lock: held.kind };
-        return this.#conclude(context, o.verdict, 'directory');
-      }
-      if (cached?.verdict.kind === 'verified') return this.#conclude(context, cached.verdict, 'stale');
-      const { unavailable } = o;
-      return {
-        ...context,
-        reason: unavailable.misconfigured ? 'directory_misconfigured' : 'directory_unavailable',
-        source: 'directory',
-        error: unavailable.message,
-      };
-    });
+    return outcome.then(
+      (o): Decision => {
+        if ('locked' in o)
+          return { ...context, reason: 'locked_out', source: 'directory', lock: o.locked.kind };
+        if ('verdict' in o) {
+          // Whoever shares another request's round trip is held to the lock for its own address.
+          const held = joined ? lockout.lockOf(o.verdict.account, request.clientIp) : undefined;
+          if (held !== undefined)
+            return { ...context, reason: 'locked_out', source: 'directory', lock: held.kind };
+          return this.#conclude(context, o.verdict, 'directory');
+        }
+        if (cached?.verdict.kind === 'verified') return this.#conclude(context, cached.verdict, 'stale');
+        const { unavailable } = o;
+        return {
+          ...context,
+          reason: unavailable.misconfigured ? 'directory_misconfigured' : 'directory_unavailable',
+          source: 'directory',
+          error: unavailable.message,
+        };
+      },
+      (fault: unknown): Decision => {
+        // A defect, not an outage: answered 500 with who asked for what, and the thrown error for the log.
+        const message = fault instanceof Error ? fault.message : String(fault);
+        return { ...context, reason: 'internal_error', source: 'directory', error: message, fault };
+      },
+    );
   }
 
   /** The login as the directory search and every key see it: folded, then reduced by the preset. */

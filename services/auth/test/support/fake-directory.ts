@@ -24,6 +24,19 @@ export class FakeDirectory implements Directory {
   /** Password checks in flight now, and the most there ever were at once. */
   binding = 0;
   maxBinding = 0;
+  #held: Promise<void> | undefined;
+
+  /** Holds every answer until the returned function is called, so a test can see what piles up. */
+  hold(): () => void {
+    let release = (): void => undefined;
+    this.#held = new Promise<void>((resolve) => {
+      release = () => {
+        this.#held = undefined;
+        resolve();
+      };
+    });
+    return release;
+  }
 
   constructor(users: Record<string, FakeUser>) {
     this.users = new Map(Object.entries(users));
@@ -72,6 +85,7 @@ export class FakeDirectory implements Directory {
   }
 
   async #answer(): Promise<void> {
+    if (this.#held !== undefined) await this.#held;
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (!this.available) throw new DirectoryUnavailableError('connect ECONNREFUSED 127.0.0.1:389');
   }
