@@ -7,7 +7,11 @@ import process from 'node:process';
 // the package into; they test documentation, not the code under mutation.
 const testFiles = [
   ...globSync('src/**/*.test.ts').filter((file) => !/(^|\/)docs-[^/]*\.test\.ts$/.test(file)),
+  // In-process against real servers: the directory layer against slapd, CI job tokens against a local
+  // HTTPS issuer. (The other test/ files drive the built sidecar as a child process: nothing to mutate.)
   'test/ldap-directory.test.ts',
+  'test/oidc-issuer.test.ts',
+  'test/oidc-check.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

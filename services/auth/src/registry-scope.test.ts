@@ -229,7 +229,9 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
         rest,
         (method, p, r) => {
           const uri = `${p}${r}`;
-          fc.pre(!uri.startsWith('/v2/') && uri !== '/v2'); // '/v2' is the login route without its slash
+          // '/v2' is the login route without its slash, with or without a query ('/v2?x').
+          const path = uri.split('?', 1)[0] ?? '';
+          fc.pre(!path.startsWith('/v2/') && path !== '/v2');
           assert.equal(requiredAccess(method, uri).ok, false, `${method} ${uri}`);
         },
       ),
@@ -240,6 +242,11 @@ describe('requiredAccess: hostile and unknown requests are denied', () => {
 describe('requiredAccess: the counterexamples fast-check found', () => {
   it('GET /v2/?% is the base route with a query, not a percent-encoded path', () => {
     assert.deepEqual(access('GET', '/v2/?%'), [{ action: 'login' }]);
+  });
+
+  it('GET /v2?x is the login route (no slash) with a query, not a path outside /v2/', () => {
+    assert.deepEqual(access('GET', '/v2?x'), [{ action: 'login' }]);
+    assert.equal(requiredAccess('PUT', '/v2?x').ok, false);
   });
 });
 
