@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import { DEFAULT_DECISION_TIMEOUT_MS } from './config.ts';
 import type { Config } from './config.ts';
 import type { Decider, Decision } from './decider.ts';
-import type { Identity } from './directory/directory.ts';
+import type { Group, Identity } from './directory/directory.ts';
 import type { Directory } from './directory/directory.ts';
 import type { Loggers } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -37,36 +37,36 @@ export function headerValue(value: string): string {
 // bounded, because an AD account can be in hundreds of groups and a line is written per decision.
 export const AUDIT_MAX_GROUPS = 20;
 const AUDIT_MAX_GROUP_NAME = 128;
-const auditedGroups = new WeakMap<Identity, { groups: string[]; omitted: number | undefined }>();
+const auditedGroups = new WeakMap<readonly Group[], { groups: string[]; omitted: number | undefined }>();
 
 /** The first AUDIT_MAX_GROUPS group names, each cut to a sane length, and how many were left out. */
 export function groupsForAudit(identity: Identity): { groups: string[]; omitted: number | undefined } {
-  let audited = auditedGroups.get(identity);
+  const { groups } = identity;
+  let audited = auditedGroups.get(groups);
   if (audited === undefined) {
-    const { groups } = identity;
     const omitted = groups.length - AUDIT_MAX_GROUPS;
     audited = {
       groups: groups.slice(0, AUDIT_MAX_GROUPS).map((g) => g.name.slice(0, AUDIT_MAX_GROUP_NAME)),
       omitted: omitted > 0 ? omitted : undefined,
     };
-    auditedGroups.set(identity, audited);
+    auditedGroups.set(groups, audited);
   }
   return audited;
 }
 
-const encodedIdentities = new WeakMap<Identity, { username: string; groups: string }>();
+const encodedGroups = new WeakMap<readonly Group[], string>();
 
-/** X-Auth-User and X-Auth-Groups, encoded once per identity (the cache hands out the same object). */
+/**
+ * X-Auth-User and X-Auth-Groups. The groups header is encoded once per group list: the cache hands out
+ * one shared list for every user who has it, so this costs nothing per cached user.
+ */
 function identityHeaders(identity: Identity): { username: string; groups: string } {
-  let encoded = encodedIdentities.get(identity);
-  if (encoded === undefined) {
-    encoded = {
-      username: headerValue(identity.username),
-      groups: identity.groups.map((g) => headerValue(g.name)).join(','),
-    };
-    encodedIdentities.set(identity, encoded);
+  let groups = encodedGroups.get(identity.groups);
+  if (groups === undefined) {
+    groups = identity.groups.map((g) => headerValue(g.name)).join(',');
+    encodedGroups.set(identity.groups, groups);
   }
-  return encoded;
+  return { username: headerValue(identity.username), groups };
 }
 
 /**

@@ -269,6 +269,7 @@ export class Decider {
         const verdict: Verdict = { kind: 'rejected', reason: error.reason, account };
         cache.store(keys, verdict);
         lockout.fail(attempt);
+        lockout.learn(login, account); // now that it counts: its next attempt is refused before a search
         return { verdict };
       }
       const groups = await directory.resolveGroups(user);

@@ -7,9 +7,9 @@ import type { Verdict } from './decision-cache.ts';
 const verified: Verdict = {
   kind: 'verified',
   identity: { username: 'alice', dn: 'uid=alice', groups: [] },
-  account: 'dn:uid=alice',
+  account: 'uid=alice',
 };
-const rejected: Verdict = { kind: 'rejected', reason: 'invalid_password', account: 'dn:uid=alice' };
+const rejected: Verdict = { kind: 'rejected', reason: 'invalid_password', account: 'uid=alice' };
 
 function cache(overrides: Partial<ConstructorParameters<typeof DecisionCache>[0]> = {}) {
   let now = 1_000_000;
@@ -25,6 +25,41 @@ function cache(overrides: Partial<ConstructorParameters<typeof DecisionCache>[0]
 }
 
 describe('DecisionCache', () => {
+  it('keeps one copy of a group list for every user who has it, and each user their own groups', () => {
+    const { c } = cache();
+    // As the directory hands them over: equal lists, but a fresh copy of every string and object per user.
+    const groupsOf = (...names: string[]) => names.map((name) => ({ name, dn: `cn=${name},ou=groups` }));
+    const verify = (user: string, groups: { name: string; dn: string }[]) => {
+      const key = c.key(user, 'pw');
+      c.store([key], {
+        kind: 'verified',
+        identity: { username: user, dn: `uid=${user}`, groups },
+        account: `uid=${user}`,
+      });
+      const found = c.lookup(key)?.verdict;
+      assert.equal(found?.kind, 'verified');
+      return found.identity;
+    };
+    const ann = verify('ann', groupsOf('team-1', 'registry-users'));
+    const ben = verify('ben', groupsOf('team-1', 'registry-users'));
+    const cid = verify('cid', groupsOf('team-2', 'registry-users'));
+    assert.equal(ann.groups, ben.groups, 'one list for ann and ben');
+    assert.equal(ann.groups[1], cid.groups[1], 'one registry-users for all three');
+    assert.notEqual(ann.groups, cid.groups);
+    assert.deepEqual(
+      [ann, ben, cid].map((i) => [i.username, i.dn, i.groups.map((g) => g.name)]),
+      [
+        ['ann', 'uid=ann', ['team-1', 'registry-users']],
+        ['ben', 'uid=ben', ['team-1', 'registry-users']],
+        ['cid', 'uid=cid', ['team-2', 'registry-users']],
+      ],
+    );
+    // Same names, other DNs: another list (the DN is part of what a group is).
+    const dee = verify('dee', [{ name: 'team-1', dn: 'cn=team-1,ou=other' }, ...groupsOf('registry-users')]);
+    assert.notEqual(dee.groups, ann.groups);
+    assert.equal(dee.groups[0]?.dn, 'cn=team-1,ou=other');
+  });
+
   it('keys by HMAC: stable within the process, never the password itself', () => {
     const { c } = cache();
     const key = c.key('alice', 'alice-password');

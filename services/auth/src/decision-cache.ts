@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { _SHA256 } from '@noble/hashes/sha2.js';
 import { LRUCache } from 'lru-cache';
 import type { RejectionReason } from './directory/errors.ts';
-import type { Identity } from './directory/directory.ts';
+import type { Group, Identity } from './directory/directory.ts';
 
 /**
  * A directory's answer about one login and password. `account` is the lockout key of the entry (its DN),
@@ -77,8 +77,38 @@ class KeyedHash {
   }
 }
 
+/**
+ * One copy of each group, and of each list of groups, shared by every entry that has it: the users of one
+ * team hold one list between them instead of a copy each, which at 100 000 cached credentials is most of
+ * what an entry weighs. Bounded: a list evicted here stays valid in the entries that hold it; the next
+ * verification of one of its users makes a new shared copy. Only the keys are built per verification.
+ */
+class SharedGroups {
+  readonly #groups = new LRUCache<string, Group>({ max: 10_000 });
+  readonly #lists = new LRUCache<string, readonly Group[]>({ max: 10_000 });
+
+  share(identity: Identity): Identity {
+    // JSON: unambiguous whatever a DN or a name holds, so two different lists never share a key.
+    const keys = identity.groups.map((g) => JSON.stringify([g.dn, g.name]));
+    const listKey = `[${keys.join(',')}]`;
+    let list = this.#lists.get(listKey);
+    if (list === undefined) {
+      list = identity.groups.map((group, i) => {
+        const key = keys[i] ?? '';
+        const shared = this.#groups.get(key);
+        if (shared !== undefined) return shared;
+        this.#groups.set(key, group);
+        return group;
+      });
+      this.#lists.set(listKey, list);
+    }
+    return { username: identity.username, dn: identity.dn, groups: list };
+  }
+}
+
 export class DecisionCache {
   readonly #hmac: KeyedHash;
+  readonly #groups = new SharedGroups();
   readonly #lru: LRUCache<string, Entry>;
   readonly #ttlMs: number;
   readonly #negativeTtlMs: number;
@@ -116,7 +146,9 @@ export class DecisionCache {
   store(keys: readonly string[], verdict: Verdict): void {
     const ttl = verdict.kind === 'verified' ? this.#ttlMs : this.#negativeTtlMs;
     if (ttl <= 0) return;
-    const entry: Entry = { verdict, freshUntil: this.#now() + ttl };
+    const kept: Verdict =
+      verdict.kind === 'verified' ? { ...verdict, identity: this.#groups.share(verdict.identity) } : verdict;
+    const entry: Entry = { verdict: kept, freshUntil: this.#now() + ttl };
     for (const key of keys) this.#lru.set(key, entry);
   }
 

@@ -176,11 +176,35 @@ describe('Lockout', () => {
     assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
   });
 
-  it('remembers which account a folded login found', () => {
-    const { l } = lockout();
+  it('remembers which account a folded login found, once something counts against the account', () => {
+    const { l, attempt } = lockout();
     assert.equal(l.accountOf('bob'), Lockout.loginKey('bob'));
     l.learn('bob', BOB);
+    assert.equal(l.accountOf('bob'), Lockout.loginKey('bob'), 'nothing to refuse: not kept');
+    attempt(BOB, '192.0.2.1', 'fail');
+    l.learn('bob', BOB);
     assert.equal(l.accountOf('bob'), BOB);
+  });
+
+  it('keeps nothing for an account whose checks all succeed, and forgets one once a success clears it', () => {
+    const { l, attempt } = lockout({ familiarSeconds: 0, addressMaxFailures: 100 });
+    for (let i = 0; i < 50; i++) {
+      const account = Lockout.accountKey(`uid=u${i},dc=test`);
+      attempt(account, '192.0.2.1', 'succeed');
+      l.learn(`u${i}`, account);
+      assert.equal(l.accountOf(`u${i}`), Lockout.loginKey(`u${i}`));
+    }
+    // One failure, then a success from the same address: the count is cleared and the account forgotten.
+    attempt(BOB, '192.0.2.1', 'fail');
+    l.learn('bob', BOB);
+    assert.equal(l.accountOf('bob'), BOB);
+    attempt(BOB, '192.0.2.1', 'succeed');
+    l.learn('bob', BOB);
+    // Two more failures do not lock (the earlier one was cleared), a third does.
+    for (let i = 0; i < 2; i++) attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
+    attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1')?.kind, 'user');
   });
 
   it('is off with LOCKOUT_MAX_FAILURES=0', () => {

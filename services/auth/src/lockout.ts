@@ -101,6 +101,16 @@ export class Attempt {
 
 const SEPARATOR = '\u0000';
 
+/** Nothing counted, nothing in flight, nobody waiting, not locked: the same as no counter at all. */
+function idle(counter: Counter, now: number): boolean {
+  return (
+    counter.failures === 0 &&
+    counter.pending === 0 &&
+    counter.lockedUntil <= now &&
+    counter.waiters.length === 0
+  );
+}
+
 export class Lockout {
   readonly #accounts: LRUCache<string, AccountCounters>;
   readonly #addresses: LRUCache<string, Counter>;
@@ -134,7 +144,7 @@ export class Lockout {
 
   /** The account of a directory entry: DNs are compared case-insensitively, as directories do. */
   static accountKey(dn: string): string {
-    return `dn:${dn.toLowerCase()}`;
+    return dn.toLowerCase();
   }
 
   /** The account of a login no entry matches (or not yet searched), in its folded form. */
@@ -224,11 +234,15 @@ export class Lockout {
     if (account === undefined) return;
     const now = this.#now();
     if (this.#familiarMs > 0) this.#familiar.set(`${account}${SEPARATOR}${address}`, now + this.#familiarMs);
-    const counter = this.#counterFor(account, address);
+    const counters = this.#accounts.get(account);
+    if (counters === undefined) return;
+    const counter = this.#select(counters, account, address, now);
     if (counter.lockedUntil <= now) {
       counter.failures = 0;
       counter.windowStart = now;
     }
+    // Counters with nothing left to count are dropped, so a verified account costs no memory here.
+    if (idle(counters.others, now) && idle(counters.familiar, now)) this.#accounts.delete(account);
   }
 
   /** The directory could not be asked: the attempt counts for nothing. Does nothing once settled. */
@@ -247,8 +261,12 @@ export class Lockout {
     this.#count(counter, this.#addressMax, this.#now(), { kind: 'address', subject: address });
   }
 
-  /** Remembers which account a folded login found, so its next attempt is refused before a search. */
+  /**
+   * Remembers which account a folded login found, so its next attempt is refused before a search: only
+   * for an account something counts against (a verified one has nothing to refuse).
+   */
   learn(foldedLogin: string, account: string): void {
+    if (!this.#accounts.has(account)) return;
     if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);
   }
 
