@@ -30,7 +30,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'stack/**/*.ts', 'services/*/test/**/*.ts', 'services/*/scripts/**/*.ts'],
+    files: [
+      '**/*.test.ts',
+      'test/**/*.ts',
+      'stack/**/*.ts',
+      'services/*/test/**/*.ts',
+      'services/*/scripts/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-console': 'off',
