@@ -21,7 +21,7 @@ export interface StallServer {
 
 // RFC 4511 4.12 / RFC 4513 3: an ExtendedResponse (APPLICATION 24) with resultCode success (0) and empty
 // matchedDN and diagnosticMessage, inside an LDAPMessage with the request's messageID.
-function startTlsSuccess(messageId: number): Buffer {
+export function startTlsSuccess(messageId: number): Buffer {
   return Buffer.from([
     0x30,
     0x0c,
@@ -41,7 +41,7 @@ function startTlsSuccess(messageId: number): Buffer {
 }
 
 /** The messageID of a short LDAPMessage (`30 len 02 01 id …`), as ldapts sends the StartTLS request. */
-function messageIdOf(data: Buffer): number | undefined {
+export function messageIdOf(data: Buffer): number | undefined {
   return data[0] === 0x30 && data[2] === 0x02 && data[3] === 0x01 ? data[4] : undefined;
 }
 
