@@ -8,7 +8,8 @@ import process from 'node:process';
 const testFiles = [
   ...globSync('src/**/*.test.ts').filter((file) => !/(^|\/)docs-[^/]*\.test\.ts$/.test(file)),
   // In-process against real servers: the directory layer against slapd (and the stall server, refused
-  // ports, TLS listeners), CI job tokens against a local HTTPS issuer. (The other test/ files drive the built sidecar as a child process: nothing to mutate.)
+  // ports, TLS listeners), CI job tokens against a local HTTPS issuer. (The other test/ files drive the
+  // built sidecar as a child process: nothing to mutate.)
   'test/ldap-directory.test.ts',
   'test/directory-pool.test.ts',
   'test/directory-connection.test.ts',

@@ -302,28 +302,77 @@ describe('ConnectionPool against slapd', () => {
 
   it('drain() closes idle connections now and a busy one when it is released', async () => {
     const h = poolWith();
-    const idle = await h.pool.use(take);
-    const busy = await h.pool.use((c) => {
-      h.pool.drain();
-      assert.equal(h.pool.size, 1); // the idle one is gone, the busy one still counts
-      return Promise.resolve(c);
-    });
-    assert.equal(busy, idle);
-    assert.equal(h.pool.size, 0);
-    await waitFor('the drained connection to be closed', () => !idle.isConnected, 3000, 20);
     const a = hold(h.pool);
     const b = hold(h.pool);
-    await Promise.all([a.client, b.client]);
-    h.pool.drain();
+    const [ca, cb] = await Promise.all([a.client, b.client]);
     a.release();
-    const ca = await a.done;
-    assert.equal(h.pool.size, 1);
+    await a.done; // ca idle, cb busy
+    h.pool.drain();
+    assert.equal(h.pool.size, 1); // the idle one is gone, the busy one still counts
+    await waitFor('the idle connection to be closed', () => !ca.isConnected, 3000, 20);
+    assert.equal(cb.isConnected, true);
     b.release();
     await b.done;
     assert.equal(h.pool.size, 0);
+    await waitFor('the retired connection to be closed', () => !cb.isConnected, 3000, 20);
     const next = await h.pool.use(take);
+    assert.ok(next !== ca && next !== cb);
+    assert.equal(h.opens, 3);
+  });
+
+  it('a connection handed to a waiting caller is reused: retried on failure, retired by drain()', async () => {
+    const h = poolWith({ max: 1 });
+    const a = hold(h.pool);
+    const ca = await a.client;
+    const seen: Client[] = [];
+    const waiting = h.pool.use((c) => {
+      seen.push(c);
+      return c === ca ? Promise.reject(transportError()) : Promise.resolve(c);
+    });
+    a.release();
+    const fresh = await waiting;
+    assert.deepEqual(seen, [ca, fresh]);
+    assert.notEqual(fresh, ca);
+
+    const b = hold(h.pool);
+    assert.equal(await b.client, fresh);
+    const c = hold(h.pool);
+    b.release();
+    assert.equal(await c.client, fresh);
+    h.pool.drain();
+    c.release();
+    await c.done;
+    assert.equal(h.pool.size, 0);
+    assert.notEqual(await h.pool.use(take), fresh);
+  });
+
+  it('a caller waiting for a connection gets the slot of one closed on release', async () => {
+    const h = poolWith({ max: 1, acquireTimeoutMs: 4000 });
+    const a = hold(h.pool);
+    const ca = await a.client;
+    const waiting = h.pool.use(take);
+    h.pool.drain();
+    a.release();
+    const next = await waiting;
     assert.notEqual(next, ca);
-    await waitFor('the retired connection to be closed', () => !ca.isConnected, 3000, 20);
+    assert.equal(h.pool.size, 1);
+  });
+
+  it('without onBroken, a failed operation is passed on as it was', async () => {
+    const pool = new ConnectionPool(openService, {
+      max: 1,
+      acquireTimeoutMs: 1000,
+      isAnswer: (error) => error instanceof ResultCodeError,
+    });
+    pools.push(pool);
+    const first = await pool.use(take);
+    const error = transportError();
+    await assert.rejects(
+      pool.use(() => Promise.reject(error)),
+      (e) => e === error,
+    );
+    assert.equal(pool.size, 0);
+    assert.notEqual(await pool.use(take), first);
   });
 
   it('close() fails waiting callers and later ones, and does not retry on a new connection', async () => {
@@ -339,6 +388,13 @@ describe('ConnectionPool against slapd', () => {
     await a.done;
     assert.equal(h.pool.size, 0);
     await waitFor('the released connection to be closed', () => !first.isConnected, 3000, 20);
+
+    // Idle connections are closed too.
+    const idle = poolWith();
+    const ci = await idle.pool.use(take);
+    await idle.pool.close();
+    assert.equal(idle.pool.size, 0);
+    await waitFor('the idle connection to be closed', () => !ci.isConnected, 3000, 20);
 
     const h2 = poolWith();
     const reused = await h2.pool.use(take);
