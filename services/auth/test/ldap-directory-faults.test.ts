@@ -21,6 +21,7 @@ import type { ServerEvent } from '../src/directory/servers.ts';
 import { openldapEnv } from './support/openldap-env.ts';
 import { startStallServer } from './support/stall-server.ts';
 import type { StallMode, StallServer } from './support/stall-server.ts';
+import { waitFor } from './support/wait.ts';
 
 // carol → loop-a → loop-b → loop-a: a membership cycle that carol reaches through one group.
 const LOOP_LDIF = [
@@ -156,6 +157,22 @@ describe('LdapDirectory: answers, failures and what is observed', () => {
       rejectedWith('invalid_password', 'empty password'),
     );
     assert.equal(await slapd.countBinds(seed.users.alice.dn), binds);
+  });
+
+  it("the user's own connection is closed right after the bind", async () => {
+    const h = directoryFor();
+    const bob = await h.directory.findUser('bob');
+    await h.directory.verifyPassword(bob, seed.users.bob.password);
+    const log = await readFile(slapd.logFile, 'utf8');
+    const binds = [...log.matchAll(new RegExp(`conn=(\\d+) op=\\d+ BIND dn="${seed.users.bob.dn}"`, 'gi'))];
+    const conn = binds.at(-1)?.[1];
+    assert.ok(conn !== undefined, "bob's bind is not in slapd's log");
+    await waitFor(
+      `slapd to close bob's connection ${conn}`,
+      async () => new RegExp(`conn=${conn} fd=\\d+ closed`).test(await readFile(slapd.logFile, 'utf8')),
+      3000,
+      20,
+    );
   });
 
   it('an unreachable directory is unavailable, observed as a failed bind, and then known to be down', async () => {
