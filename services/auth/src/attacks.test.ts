@@ -211,6 +211,21 @@ describe('attack: guessing past the lockout', () => {
     assert.equal(lockout.accountOf(dn), Lockout.loginKey(dn), 'the DN-shaped login keeps its own key');
   });
 
+  it("a flood of unknown logins from rotating IPv6 addresses (more than the lockout keeps) does not evict alice's lock", async () => {
+    // Each address of a /64 is its own address counter, so one guess per address never meets the
+    // per-address limit; each unknown login is a counter of its own. The lockout keeps maxKeys of each.
+    const { ask, directory } = setup({ maxFailures: 3, addressMaxFailures: 3, maxKeys: 1000 });
+    for (let i = 0; i < 3; i++) assert.equal((await ask('alice', `guess-${i}`)).reason, 'invalid_password');
+    assert.equal((await ask('alice', 'alice-password')).reason, 'locked_out');
+    for (let i = 0; i < 1500; i++) {
+      const d = await ask(`nobody-${i}`, 'x', `2001:db8::${i.toString(16)}`);
+      assert.equal(d.reason, 'unknown_user');
+    }
+    const d = await ask('alice', 'alice-password', '2001:db8::ffff');
+    assert.deepEqual([d.reason, d.lock], ['locked_out', 'user'], "alice's lock outlived the flood");
+    assert.equal(directory.binds.get('alice'), 3, 'no guess past the lock reached a bind');
+  });
+
   it('a flood of logins that verify (more accounts than the lockout keeps) does not evict a lock', async () => {
     const { lockout } = setup({ maxFailures: 2, maxKeys: 4 });
     const users: Record<string, FakeUser> = { ...USERS };
