@@ -93,6 +93,31 @@ void describe(
       assert.ok(audit.length >= 5, `${audit.length} locked_out audit lines`);
     });
 
+    void test('30 concurrent guesses in 5 spellings of bob, who just verified (no counters kept): at most 3 binds, then locked', async () => {
+      const { stack } = e2e;
+      // bob's logins above verified: his counters were dropped, and no alias of a spelling is kept.
+      const spellings = ['bob', 'Bob', ' bob', 'ｂｏｂ', 'BOB  '];
+      const before = await stack.slapd.countBinds(bob.dn);
+      const passwords = [...Array.from({ length: 29 }, (_, i) => `guess-${i}`), bob.password];
+      const answers = await Promise.all(
+        passwords.map((password, i) =>
+          stack.request('GET', '/v2/team/app/tags/list', {
+            headers: { Authorization: basic(spellings[i % spellings.length] ?? '', password) },
+          }),
+        ),
+      );
+      const binds = (await stack.slapd.countBinds(bob.dn)) - before;
+      assert.ok(binds > 0 && binds <= 3, `${binds} binds as bob reached slapd`);
+      assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([401]));
+      for (const spelling of spellings) {
+        const res = await stack.request('GET', '/v2/team/app/tags/list', {
+          headers: { Authorization: basic(spelling, bob.password) },
+        });
+        assert.equal(res.status, 401, `${spelling}: nothing is served to the locked account`);
+      }
+      assert.equal((await stack.slapd.countBinds(bob.dn)) - before, binds, 'no bind once locked');
+    });
+
     void test("a defect that quotes dave's password: 500, nothing stored, and no log line holds the password", async () => {
       const { stack } = e2e;
       const stored = await storage();

@@ -200,6 +200,20 @@ describe('attack: guessing past the lockout', () => {
     assert.equal(directory.binds.get('alice'), 4, 'only the four guesses reached a bind');
   });
 
+  it('30 concurrent guesses in 5 spellings of an account that just verified (no counters, no aliases): 3 binds', async () => {
+    const { ask, directory } = setup({ maxFailures: 3 });
+    assert.equal((await ask('alice', 'alice-password', HOME)).reason, 'granted'); // her counters: dropped
+    const forms = ['alice', 'ALICE', 'alice@example.test', 'EXAMPLE\\alice', 'ａｌｉｃｅ'];
+    const release = directory.hold();
+    const guesses = Array.from({ length: 30 }, (_, i) => ask(forms[i % forms.length] ?? '', `guess-${i}`));
+    await waitFor(() => directory.calls.findUser >= 31, 'every search');
+    release();
+    const reasons = new Set((await Promise.all(guesses)).map((d) => d.reason));
+    assert.deepEqual(reasons, new Set(['invalid_password', 'locked_out']));
+    assert.equal(directory.binds.get('alice'), 1 + 3, 'three guesses reached a bind');
+    for (const form of forms) assert.equal((await ask(form, 'alice-password')).reason, 'locked_out', form);
+  });
+
   it("bob's DN typed as a login is an unknown user, counted apart from bob's entry (no dn: prefix to tell them apart)", async () => {
     const { ask, lockout } = setup({ maxFailures: 2 });
     const dn = 'uid=bob,ou=people';
