@@ -7,6 +7,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -285,15 +286,56 @@ describe('opening a connection', () => {
     await waitFor('the plain connection to be unusable', () => !isUsable(plain), 3000, 20);
   });
 
-  it('the whole opening is bounded: 2 × connect timeout + 2 × operation timeout', async () => {
+  it('a server that was down and accepts a connection again is up', async () => {
+    const flaky = await stall('silent');
+    const { servers, events } = serverSet([flaky.url], 0);
+    await assert.rejects(
+      openConnection(servers, settings({ timeoutMs: 200 }), serviceBind, isAnswer),
+      unavailable('unreachable', /Operation timed out/),
+    );
+    flaky.mode = 'forward';
+    await works(await openConnection(servers, settings(), serviceBind, isAnswer));
+    assert.equal(servers.allDown, false);
+    assert.deepEqual(
+      events.map((e) => e.up),
+      [false, true],
+    );
+  });
+
+  it('a StartTLS connection outlives LDAP_CONNECT_TIMEOUT_MS: the handshake timer stops once it is done', async () => {
+    const client = await connectTo(
+      slapd.url,
+      settings({ startTls: true, connectTimeoutMs: 100 }),
+      serviceBind,
+    );
+    // Keep using it until well past the handshake timeout (an operation at a time, no idle wait).
+    const start = performance.now();
+    let searches = 0;
+    while (performance.now() - start < 400 || searches < 3) {
+      const { searchEntries } = await client.search(slapd.baseDn, { scope: 'base', attributes: ['1.1'] });
+      assert.equal(searchEntries.length, 1);
+      searches++;
+    }
+    assert.equal(isUsable(client), true);
+    await client.unbind();
+  });
+
+  it('the whole opening is bounded (2 × connect timeout + 2 × operation timeout), and the connection closed', async () => {
+    const relay = await stall('forward');
     await assert.rejects(
       connectTo(
-        slapd.url,
+        relay.url,
         settings({ connectTimeoutMs: 100, timeoutMs: 150 }),
-        () => new Promise(() => undefined),
+        // Bound, then stuck in a later step of the opening: only the backstop ends it.
+        async (client) => {
+          await serviceBind(client);
+          await new Promise(() => undefined);
+        },
       ),
       { message: 'opening the connection took longer than 500 ms' },
     );
+    assert.equal(relay.accepted, 1);
+    await waitFor('the abandoned connection to be closed', () => relay.open === 0, 3000, 20);
   });
 
   it('withDeadline passes a result through, and on expiry rejects and cancels', async () => {

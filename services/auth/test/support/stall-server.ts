@@ -13,6 +13,8 @@ export interface StallServer {
   readonly port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Client connections still open. */
+  readonly open: number;
   mode: StallMode;
   /** Drops every open connection (the sidecar sees them close). */
   dropConnections(): void;
@@ -50,12 +52,17 @@ export async function startStallServer(
   forwardTo?: { host: string; port: number },
 ): Promise<StallServer> {
   const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
   let accepted = 0;
   const state = { mode };
   const server = net.createServer((socket) => {
     accepted++;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    clients.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clients.delete(socket);
+    });
     socket.on('error', () => {
       // the sidecar hangs up after its timeout
     });
@@ -85,6 +92,9 @@ export async function startStallServer(
     port,
     get accepted() {
       return accepted;
+    },
+    get open() {
+      return clients.size;
     },
     get mode() {
       return state.mode;
