@@ -126,14 +126,17 @@ describe('Connector against slapd', () => {
       assert.ok(error.cause instanceof InvalidCredentialsError);
       return true;
     };
-    // Unchanged file: no retry, no rotation.
+    // Unchanged file: no retry (one bind), no rotation.
+    const binds = await slapd.countBinds(slapd.serviceDn);
     await assert.rejects(h.connector.openService(), rejected);
+    assert.equal(await slapd.countBinds(slapd.serviceDn), binds + 1);
     assert.equal(h.rotated, 0);
     assert.deepEqual(h.notices, []);
 
     // Changed, but still wrong: one retry, rejected again.
     await writeFile(file, 'wrong-two\n');
     await assert.rejects(h.connector.openService(), rejected);
+    assert.equal(await slapd.countBinds(slapd.serviceDn), binds + 3);
     assert.equal(h.rotated, 1);
     assert.deepEqual(h.notices, [
       {
@@ -206,6 +209,11 @@ describe('Connector against slapd', () => {
     await assert.rejects(h.connector.open(userBind), untrusted);
     await assert.rejects(h.connector.open(userBind), untrusted); // every server down: still the cause
     assert.equal(h.rotated, 0);
+    // An unchanged CA is not tried again: the server stays down.
+    assert.deepEqual(
+      h.events.map((e) => e.up),
+      [false],
+    );
     await writeFile(file, 'no certificate here');
     await assert.rejects(h.connector.open(userBind), untrusted);
     assert.deepEqual(lastNotice(h), {
@@ -292,6 +300,73 @@ describe('Connector against slapd', () => {
       wrong.events.map((e) => e.up),
       [false, true],
     );
+  });
+
+  it('only a certificate failure re-reads LDAP_CA_FILE', async () => {
+    const file = join(dir, 'ca-unreachable.pem');
+    await writeFile(file, await readFile(slapd.caCert));
+    const port = await freePort();
+    const h = connectorFor({ LDAP_URL: `ldaps://127.0.0.1:${port}`, LDAP_CA_FILE: file });
+    await writeFile(file, `${await readFile(slapd.caCert, 'utf8')}\n${await readFile(otherCa, 'utf8')}`);
+    await assert.rejects(h.connector.open(userBind), { kind: 'unreachable' });
+    assert.equal(h.rotated, 0);
+    assert.deepEqual(h.notices, []);
+  });
+
+  it('a retry after a password change that cannot reach the directory is unavailable, not a rejected bind', async () => {
+    const relay = await stall('forward');
+    const file = join(dir, 'retry-password');
+    await writeFile(file, 'wrong-one');
+    const h = connectorFor({
+      LDAP_URL: relay.url,
+      LDAP_BIND_PASSWORD: '',
+      LDAP_BIND_PASSWORD_FILE: file,
+      LDAP_TIMEOUT_MS: '300',
+    });
+    await writeFile(file, slapd.servicePassword);
+    // The directory stops answering between the rejected bind and the retry.
+    h.connector.onRotated = () => {
+      relay.mode = 'silent';
+      relay.dropConnections();
+    };
+    await assert.rejects(h.connector.openService(), (error: unknown) => {
+      assert.ok(error instanceof DirectoryUnavailableError, String(error));
+      assert.equal(error.kind, 'unreachable');
+      assert.match(error.message, /timed out/);
+      return true;
+    });
+  });
+
+  it('a probe closes its connection', async () => {
+    const relay = await stall('forward');
+    const h = connectorFor({ LDAP_URL: relay.url });
+    await h.connector.probeServers();
+    assert.equal(relay.accepted, 1);
+    await waitFor('the probe connection to be closed', () => relay.open === 0, 3000, 20);
+  });
+
+  it('an observer without serverState or notice is fine', async () => {
+    const file = join(dir, 'quiet-password');
+    const caFile = join(dir, 'quiet-ca.pem');
+    await writeFile(file, 'wrong-one');
+    await writeFile(caFile, await readFile(slapd.caCert));
+    const port = await freePort();
+    const env: Record<string, string> = {
+      ...openldapEnv(slapd),
+      LDAP_URL: `ldap://127.0.0.1:${port},${slapd.url}`,
+      LDAP_BIND_PASSWORD_FILE: file,
+      LDAP_CA_FILE: caFile,
+    };
+    Reflect.deleteProperty(env, 'LDAP_BIND_PASSWORD');
+    const connector = new Connector(loadConfig(env).ldap, { operation: () => undefined });
+    cleanup.push(() => {
+      connector.close();
+      return Promise.resolve();
+    });
+    await writeFile(file, slapd.servicePassword);
+    await works(await connector.openService()); // a server down, the password re-read
+    await rm(caFile);
+    connector.reload(); // a file that cannot be read
   });
 
   it('SIGHUP re-reads both files and reports what changed', async () => {
