@@ -72,6 +72,9 @@ describe('RotatingSecrets, the details an operator relies on', () => {
     files['/run/ca.pem'] = `${PEM(3)}\n${PEM(2)}`; // the second the same, the first not
     assert.deepEqual(s.reloadCa(), { changed: ['LDAP_CA_FILE'], problems: [] });
     assert.deepEqual(s.ca, [PEM(3), PEM(2)]);
+    files['/run/ca.pem'] = PEM(3); // a certificate dropped from the bundle
+    assert.deepEqual(s.reloadCa(), { changed: ['LDAP_CA_FILE'], problems: [] });
+    assert.deepEqual(s.ca, [PEM(3)]);
   });
 
   it('a CA file read where the system store was used so far is a change', () => {
