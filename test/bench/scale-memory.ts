@@ -13,6 +13,9 @@ export interface MemoryCheckpoint {
   verified: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** V8's heap as committed (used or not), and memory outside it that V8 accounts for (Buffers). */
+  heapTotalBytes: number;
+  externalBytes: number;
   /** Seconds since the fill began. */
   at: number;
   /** Taken after the sidecar sat idle for IDLE_MS. */
@@ -36,6 +39,8 @@ async function checkpoint(sidecar: Sidecar, verified: number, started: number): 
     verified,
     rssBytes,
     heapUsedBytes: metricSum(text, 'nodejs_heap_size_used_bytes'),
+    heapTotalBytes: metricSum(text, 'nodejs_heap_size_total_bytes'),
+    externalBytes: metricSum(text, 'nodejs_external_memory_bytes'),
     at: (performance.now() - started) / 1000,
   };
 }

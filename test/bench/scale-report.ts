@@ -35,7 +35,8 @@ export function printMemory(r: MemoryResult, target: number): string {
   const rows = r.checkpoints.map(
     (c) =>
       `  ${String(c.entries).padStart(7)} entries (${c.verified} verified) ${c.idle === true ? 'idle, ' : ''}after ${c.at.toFixed(0).padStart(4)} s: ` +
-      `RSS ${mib(c.rssBytes)} MiB, heap used ${mib(c.heapUsedBytes)} MiB`,
+      `RSS ${mib(c.rssBytes)} MiB, heap used ${mib(c.heapUsedBytes)} of ${mib(c.heapTotalBytes)} MiB, ` +
+      `external ${mib(c.externalBytes)} MiB`,
   );
   const first = r.checkpoints[0];
   const last = r.checkpoints.at(-1);

@@ -148,11 +148,13 @@ export class Decider {
           ...context,
           reason: unavailable.misconfigured ? 'directory_misconfigured' : 'directory_unavailable',
           source: 'directory',
-          error: unavailable.message,
+          error: redact(unavailable.message, credentials.password),
         };
       },
-      (fault: unknown): Decision => {
-        // A defect, not an outage: answered 500 with who asked for what, and the thrown error for the log.
+      (thrown: unknown): Decision => {
+        // A defect, not an outage: answered 500 with who asked for what, and the thrown error for the log,
+        // the password cut out wherever the defect quotes it ("reading '<password>'").
+        const fault = withoutSecret(thrown, credentials.password);
         const message = fault instanceof Error ? fault.message : String(fault);
         return { ...context, reason: 'internal_error', source: 'directory', error: message, fault };
       },
@@ -288,6 +290,27 @@ export class Decider {
       lockout.release(attempt); // counts for nothing unless settled above
     }
   }
+}
+
+/** `text` with every occurrence of `secret` replaced. */
+function redact(text: string, secret: string): string {
+  return secret === '' || !text.includes(secret) ? text : text.split(secret).join('[redacted]');
+}
+
+/**
+ * What was thrown, fit for the log: an error whose message or stack quotes `secret` is copied (same class,
+ * so the log still names it) with the secret cut out of both; anything else is returned as it is.
+ */
+function withoutSecret(thrown: unknown, secret: string): unknown {
+  if (!(thrown instanceof Error)) return redact(String(thrown), secret);
+  const stack = thrown.stack ?? '';
+  if (redact(thrown.message, secret) === thrown.message && redact(stack, secret) === stack) return thrown;
+  const copy = Object.create(Object.getPrototypeOf(thrown) as object) as Error;
+  Object.defineProperties(copy, {
+    message: { value: redact(thrown.message, secret), writable: true, configurable: true },
+    stack: { value: redact(stack, secret), writable: true, configurable: true },
+  });
+  return copy;
 }
 
 const EXPIRED = Symbol('expired');

@@ -100,6 +100,8 @@ export class Attempt {
 }
 
 const SEPARATOR = '\u0000';
+/** Starts every login key; no DN does (an attribute type holds no ':'), so the two never meet. */
+const LOGIN_PREFIX = 'login:';
 
 /** Nothing counted, nothing in flight, nobody waiting, not locked: the same as no counter at all. */
 function idle(counter: Counter, now: number): boolean {
@@ -112,7 +114,13 @@ function idle(counter: Counter, now: number): boolean {
 }
 
 export class Lockout {
+  /** Directory entries (DN keys). */
   readonly #accounts: LRUCache<string, AccountCounters>;
+  /**
+   * Logins no entry matched (login keys), kept apart: a flood of made-up names, one per address (an IPv6
+   * /64 has plenty), would otherwise push a locked entry out of its LRU and free it for new guesses.
+   */
+  readonly #logins: LRUCache<string, AccountCounters>;
   readonly #addresses: LRUCache<string, Counter>;
   /** `account NUL address` → until when the address is familiar to the account. */
   readonly #familiar: LRUCache<string, number>;
@@ -137,6 +145,7 @@ export class Lockout {
     // Bounded, so a flood of distinct usernames or addresses cannot grow memory; the oldest go first.
     const max = options.maxKeys ?? 100_000;
     this.#accounts = new LRUCache({ max });
+    this.#logins = new LRUCache({ max });
     this.#addresses = new LRUCache({ max });
     this.#familiar = new LRUCache({ max });
     this.#aliases = new LRUCache({ max });
@@ -149,7 +158,7 @@ export class Lockout {
 
   /** The account of a login no entry matches (or not yet searched), in its folded form. */
   static loginKey(foldedLogin: string): string {
-    return `login:${foldedLogin}`;
+    return `${LOGIN_PREFIX}${foldedLogin}`;
   }
 
   /** The account a folded login was last found to be, or its login key. */
@@ -163,7 +172,7 @@ export class Lockout {
     const byAddress = this.#addresses.get(address);
     if (byAddress !== undefined && byAddress.lockedUntil > now)
       return { kind: 'address', until: byAddress.lockedUntil };
-    const counters = this.#accounts.get(account);
+    const counters = this.#counters(account).get(account);
     // Only a locked account pays for the familiarity lookup: this runs on every cached decision.
     if (
       counters === undefined ||
@@ -218,7 +227,7 @@ export class Lockout {
       attempt.subject = subject ?? account;
     }
     if (counter === undefined || counted === undefined) return;
-    const counters = this.#accounts.get(counted);
+    const counters = this.#counters(counted).get(counted);
     const against = counters?.familiar === counter ? 'familiar addresses' : 'other addresses';
     this.#count(counter, this.#max, now, { kind: 'user', subject: attempt.subject, against });
   }
@@ -234,7 +243,7 @@ export class Lockout {
     if (account === undefined) return;
     const now = this.#now();
     if (this.#familiarMs > 0) this.#familiar.set(`${account}${SEPARATOR}${address}`, now + this.#familiarMs);
-    const counters = this.#accounts.get(account);
+    const counters = this.#counters(account).get(account);
     if (counters === undefined) return;
     const counter = this.#select(counters, account, address, now);
     if (counter.lockedUntil <= now) {
@@ -242,7 +251,7 @@ export class Lockout {
       counter.windowStart = now;
     }
     // Counters with nothing left to count are dropped, so a verified account costs no memory here.
-    if (idle(counters.others, now) && idle(counters.familiar, now)) this.#accounts.delete(account);
+    if (idle(counters.others, now) && idle(counters.familiar, now)) this.#counters(account).delete(account);
   }
 
   /** The directory could not be asked: the attempt counts for nothing. Does nothing once settled. */
@@ -266,8 +275,13 @@ export class Lockout {
    * for an account something counts against (a verified one has nothing to refuse).
    */
   learn(foldedLogin: string, account: string): void {
-    if (!this.#accounts.has(account)) return;
+    if (!this.#counters(account).has(account)) return;
     if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);
+  }
+
+  /** The LRU that holds `account`'s counters: its login key's or its entry's. */
+  #counters(account: string): LRUCache<string, AccountCounters> {
+    return account.startsWith(LOGIN_PREFIX) ? this.#logins : this.#accounts;
   }
 
   #settle(attempt: Attempt): boolean {
@@ -279,10 +293,11 @@ export class Lockout {
   }
 
   #counterFor(account: string, address: string): Counter {
-    let counters = this.#accounts.get(account);
+    const table = this.#counters(account);
+    let counters = table.get(account);
     if (counters === undefined) {
       counters = { others: new Counter(), familiar: new Counter() };
-      this.#accounts.set(account, counters);
+      table.set(account, counters);
     }
     return this.#select(counters, account, address, this.#now());
   }
