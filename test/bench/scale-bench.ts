@@ -11,7 +11,8 @@
 // Usage: node test/bench/scale-bench.ts [--users 10000] [--cached 100000] [--soak-minutes 10] [--layer-mib 1024]
 //   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 3] [--loader slapadd|ldapadd]
 //   [--phases burst,memory,soak,transfer]
-// SIDECAR_NODE_OPTIONS is handed to every sidecar it starts as NODE_OPTIONS (e.g. V8 heap flags).
+// Every sidecar it starts runs with the container image's NODE_OPTIONS (V8 heap flags), or with
+// SIDECAR_NODE_OPTIONS when that is set ('' for V8's defaults).
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import { fillCache } from './scale-memory.ts';
 import { loadScaleUsers, SCALE_GROUP } from './scale-directory.ts';
 import type { Loader } from './scale-directory.ts';
 import { createClient } from './scale-load.ts';
+import { sidecarNodeEnv } from './sidecar-node-options.ts';
 import { printBurst, printMemory, printSoak, printTransfer } from './scale-report.ts';
 import { transfer } from './scale-transfer.ts';
 import { boundedRun } from './bounded-run.ts';
@@ -110,10 +112,11 @@ async function main(): Promise<number> {
       `${(loadMs / 1000).toFixed(1)} s (${((seeded / loadMs) * 1000).toFixed(0)} users/s); node ${process.version}`,
   );
 
-  const nodeOptions = process.env['SIDECAR_NODE_OPTIONS'];
+  const node = await sidecarNodeEnv();
+  console.log(node.line);
   const env = {
     ...sidecarEnvFor(slapd),
-    ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
+    ...node.env,
     AUTH_PULL_GROUPS: `${sidecarEnvFor(slapd)['AUTH_PULL_GROUPS'] ?? ''},${SCALE_GROUP}`,
     // Room for every user: the default (10 000) would evict while measuring what the cache saves.
     CACHE_MAX_ENTRIES: String(USERS + 1000),

@@ -5,7 +5,8 @@
 // measured in interleaved rounds; then the LDAP cost of one cold many-layer push. It reports targets met
 // or missed and fails only when it could not measure.
 // Usage: node test/bench/stack-bench.ts [--seconds 3] [--rounds 3] [--connections 16] [--layers 20]
-// SIDECAR_NODE_OPTIONS is handed to the sidecar as NODE_OPTIONS, e.g. to profile it under this load:
+// The sidecar runs with the container image's NODE_OPTIONS; SIDECAR_NODE_OPTIONS replaces them, e.g. to
+// profile it under this load:
 //   SIDECAR_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -31,6 +32,7 @@ import { LABELS, ratioTable, roundLine, throughputTable } from './report.ts';
 import type { EndpointResults } from './report.ts';
 import { countByDn } from './slapd-ops.ts';
 import { boundedRun } from './bounded-run.ts';
+import { sidecarNodeEnv } from './sidecar-node-options.ts';
 
 const { values } = parseArgs({
   options: {
@@ -183,11 +185,9 @@ async function main(): Promise<number> {
   onCleanup(() => slapd.destroy());
   const registry = await startRegistry();
   onCleanup(() => registry.stop());
-  const nodeOptions = process.env['SIDECAR_NODE_OPTIONS'];
-  const sidecar = await startSidecar(
-    { ...sidecarEnvFor(slapd), ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
-    { logDir: dir },
-  );
+  const node = await sidecarNodeEnv();
+  console.log(node.line);
+  const sidecar = await startSidecar({ ...sidecarEnvFor(slapd), ...node.env }, { logDir: dir });
   onCleanup(() => sidecar.stop());
   const floor = await startHttp200('node:http 200', join(dir, 'floor.log'));
   onCleanup(() => floor.stop());

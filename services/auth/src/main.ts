@@ -1,5 +1,6 @@
 // The process: configuration, the LDAP directory, both listeners, and a graceful stop on SIGTERM/SIGINT.
 import { once } from 'node:events';
+import { getHeapStatistics } from 'node:v8';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { unknownVariableWarnings } from './check/check.ts';
@@ -7,6 +8,7 @@ import { runCheckCommand } from './check/cli.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { grantWarnings } from './grant-warnings.ts';
+import { heapWarnings } from './heap-budget.ts';
 import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createLoggers } from './logger.ts';
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
   const { logger } = loggers;
   for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
   for (const warning of grantWarnings(config.policy, config.ldap)) logger.warn(warning);
+  for (const warning of heapWarnings(config.cache.maxEntries, getHeapStatistics().heap_size_limit)) {
+    logger.warn(warning);
+  }
   if (config.ldap.tlsInsecure) {
     logger.warn('LDAP_TLS_INSECURE=true: the directory server certificate is NOT verified');
   }

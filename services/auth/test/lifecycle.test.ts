@@ -55,6 +55,31 @@ describe('start-up', () => {
       await sidecar.stop();
     }
   });
+
+  it('warns at start when CACHE_MAX_ENTRIES could outgrow the heap limit in NODE_OPTIONS', async () => {
+    const env = {
+      LDAP_URL: 'ldap://127.0.0.1:1',
+      LDAP_USER_BASE_DN: 'dc=example,dc=test',
+      AUTH_PUSH_GROUPS: 'registry-pushers',
+      NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=256',
+    };
+    const warned = async (entries: string): Promise<string[]> => {
+      const sidecar = await startSidecar({ ...env, CACHE_MAX_ENTRIES: entries });
+      try {
+        return (await sidecar.logLines())
+          .map((l) => String(l['msg']))
+          .filter((msg) => msg.startsWith('CACHE_MAX_ENTRIES='));
+      } finally {
+        await sidecar.stop();
+      }
+    };
+    assert.deepEqual(await warned('100000'), []);
+    const [warning] = await warned('1000000');
+    assert.match(
+      warning ?? '',
+      /^CACHE_MAX_ENTRIES=1000000 may need up to \d+ MiB of heap.*limit of 259 MiB/,
+    );
+  });
 });
 
 describe('the decision port', () => {

@@ -123,3 +123,61 @@ describe('IssuerRules.subject', () => {
     assert.ok(platformRules.subject({ project_path: 'x'.repeat(1000), ref_path: 'y' }).length <= 256);
   });
 });
+
+describe('IssuerRules: claim values of every JSON type', () => {
+  it('a numeric claim (GitLab project_id, GitHub repository_owner_id as a number) matches its digits', () => {
+    const byId = new IssuerRules(issuer([rule({ project_id: ['1234'] }, { push: ['team/app'] })]));
+    assert.equal(byId.match({ project_id: 1234 })?.index, 0);
+    assert.equal(byId.match({ project_id: '1234' })?.index, 0);
+    assert.equal(byId.match({ project_id: 12345 }), undefined);
+    assert.equal(byId.match({ project_id: { id: 1234 } }), undefined);
+  });
+
+  it('a list nested in a list matches nothing, not even a *', () => {
+    const anyGroup = new IssuerRules(issuer([rule({ groups: ['*'] }, { pull: ['x'] })]));
+    assert.equal(anyGroup.match({ groups: ['dev'] })?.index, 0);
+    assert.equal(anyGroup.match({ groups: [['dev']] }), undefined);
+    assert.equal(anyGroup.match({ groups: [] }), undefined);
+  });
+
+  it('a placeholder the claims cannot fill drops that pattern only; the others still grant', () => {
+    const main = job({ ref_protected: 'true', project_path: 'Not A Name' });
+    assert.equal(platformRules.match(main)?.index, 0);
+    assert.equal(may(main, 'login'), true);
+    assert.equal(may(main, 'push', 'not a name'), false);
+    const twoPatterns = new IssuerRules(
+      issuer([
+        rule({ ref: ['main'] }, { push: ['{project_path}', 'shared/{environment}'], pull: ['base/*'] }),
+      ]),
+    );
+    const match = twoPatterns.match({ ref: 'main', environment: 'staging' });
+    const allows = (action: Access['action'], repository: string): boolean | undefined =>
+      match?.policy.allows({ username: 's', groups: [] }, [{ action, repository }]);
+    assert.equal(allows('push', 'shared/staging'), true);
+    assert.equal(allows('pull', 'base/alpine'), true);
+    assert.equal(allows('push', 'base/alpine'), false);
+  });
+});
+
+describe('IssuerRules.subject: bounded, whatever the claims', () => {
+  it('cuts each claim at 128 characters, keeping the rest of the template readable', () => {
+    assert.equal(
+      platformRules.subject({ project_path: 'p'.repeat(200), ref_path: 'refs/heads/main' }),
+      `gitlab:${'p'.repeat(128)}@refs/heads/main`,
+    );
+  });
+
+  it('cuts the whole subject at 256 characters', () => {
+    const three = new IssuerRules(issuer([], '{a}/{b}/{c}'));
+    const subject = three.subject({ a: 'a'.repeat(128), b: 'b'.repeat(128), c: 'c'.repeat(128) });
+    assert.equal(subject, `gitlab:${'a'.repeat(128)}/${'b'.repeat(120)}`);
+  });
+
+  it('prints a numeric or boolean claim, the first element of a list, and - for anything else', () => {
+    const shapes = new IssuerRules(issuer([], '{id}:{protected}:{groups}:{nested}'));
+    assert.equal(
+      shapes.subject({ id: 42, protected: false, groups: ['dev', 'ops'], nested: { a: 'b' } }),
+      'gitlab:42:false:dev:-',
+    );
+  });
+});

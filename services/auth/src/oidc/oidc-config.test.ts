@@ -84,3 +84,58 @@ describe('OIDC_CONFIG_FILE and OIDC_USERNAME', () => {
     ]);
   });
 });
+
+describe('OIDC_CONFIG_FILE: YAML aliases', () => {
+  it('an alias without its anchor is a configuration problem naming the file, not a crash', () => {
+    const rules = file('alias.yml', 'issuers: *gitlab\n');
+    const [problem = '', ...more] = problems({ ...minimal, OIDC_CONFIG_FILE: rules });
+    assert.deepEqual(more, []);
+    assert.ok(problem.startsWith(`OIDC_CONFIG_FILE ${rules}: `), problem);
+    assert.match(problem, /alias.*gitlab$/i);
+  });
+});
+
+describe('OIDC_CONFIG_FILE: ca_file', () => {
+  const rulesWithCa = (name: string, caFile: string): string =>
+    file(
+      name,
+      `issuers:\n  - name: gitlab\n    issuer: https://gitlab.example.com\n    audience: r\n    ca_file: ${caFile}\n    rules: [{ claims: { a: b }, pull: x }]\n`,
+    );
+  // PEM as openssl writes a bundle: base64 lines, and text between the certificates that is not trusted.
+  const pem = (body: string): string =>
+    `-----BEGIN CERTIFICATE-----\n${body}\n${body.toLowerCase()}==\n-----END CERTIFICATE-----`;
+  const root = pem('MIIBszCCAVmgAwIBAgIUY2FfcmVnaXN0cnlfdGVzdF9yb290X2NhMAoGCCqGSM49BAMC');
+  const intermediate = pem('MIIBtDCCAVqgAwIBAgIUaW50ZXJtZWRpYXRlX2NhX2Zvcl9naXRsYWIwCgYIKoZIzj0E');
+
+  it('trusts every certificate of a PEM bundle, and nothing around them', () => {
+    const bundle = file(
+      'bundle.pem',
+      `subject=CN = Example Root CA\n${root}\n\nsubject=CN = Example Intermediate\n${intermediate}\n`,
+    );
+    const config = loadConfig({ ...minimal, OIDC_CONFIG_FILE: rulesWithCa('bundle.yml', bundle) });
+    assert.deepEqual(config.oidc?.issuers[0]?.ca, [root, intermediate]);
+  });
+
+  it('names a CA file that cannot be read, with the reason', () => {
+    const missing = join(dir, 'missing-ca.pem');
+    const rules = rulesWithCa('missing-ca.yml', missing);
+    assert.deepEqual(problems({ ...minimal, OIDC_CONFIG_FILE: rules }), [
+      `OIDC_CONFIG_FILE ${rules}: issuers[0].ca_file: cannot read ${missing} (ENOENT)`,
+    ]);
+  });
+});
+
+describe('OIDC_USERNAME', () => {
+  it('is a Basic user-id: at most 64 characters, no colon, no control characters', () => {
+    const username = (name: string): readonly string[] =>
+      problems({ ...minimal, OIDC_USERNAME: name, PORT: 'x' }).filter((p) => p.startsWith('OIDC_USERNAME'));
+    assert.deepEqual(username('c'.repeat(64)), []);
+    for (const name of ['c'.repeat(65), 'ci:token', 'ci\ttoken', 'ci\u007f']) {
+      assert.deepEqual(
+        username(name),
+        ['OIDC_USERNAME must be at most 64 characters, without ":" or control characters'],
+        JSON.stringify(name),
+      );
+    }
+  });
+});

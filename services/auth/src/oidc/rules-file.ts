@@ -174,7 +174,13 @@ function issuerUrl(path: string, value: Json, p: Problems): string {
     url = undefined;
   }
   // OIDC Discovery §2: an https URL with no query or fragment.
-  if (url?.protocol !== 'https:' || url.search !== '' || url.hash !== '' || url.username !== '') {
+  if (
+    url?.protocol !== 'https:' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     p.push(`${path}: "${value}" is not an https:// URL without query, fragment or credentials`);
   }
   return value;
@@ -287,7 +293,13 @@ export function parseRulesFile(
       problems: doc.errors.map((e) => (e.message.split('\n')[0] ?? e.code).replace(/:$/, '')),
     };
   }
-  const root: Json = doc.toJS({ maxAliasCount: 100 });
+  let root: Json;
+  try {
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias to an anchor never set, or more aliases than a rules file needs (a "billion laughs" file).
+    return { issuers: [], problems: [(error as Error).message] };
+  }
   if (!isObject(root)) return { issuers: [], problems: ['must be a mapping with an "issuers" list'] };
   unknownKeys('(top level)', root, ['issuers'], p);
   const list = root['issuers'];
