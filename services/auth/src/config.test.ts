@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
+import type { Config } from './config.ts';
 
 const minimal = {
   LDAP_URL: 'ldap://127.0.0.1:389',
@@ -221,5 +222,141 @@ describe('loadConfig', () => {
   it('returns a frozen configuration', () => {
     const c = loadConfig(minimal);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.ldap) && Object.isFrozen(c.policy.pushGroups));
+  });
+});
+
+// Every numeric setting: read from its own name, and held to its documented range at both ends.
+const INTEGERS: [name: string, min: number, max: number, read: (c: Config) => number][] = [
+  ['PORT', 0, 65535, (c) => c.port],
+  ['METRICS_PORT', 0, 65535, (c) => c.metricsPort],
+  ['MAX_CONNECTIONS', 1, 1_000_000, (c) => c.maxConnections],
+  ['DECISION_TIMEOUT_MS', 100, 600_000, (c) => c.decisionTimeoutMs],
+  ['LDAP_TIMEOUT_MS', 100, 600_000, (c) => c.ldap.timeoutMs],
+  ['LDAP_CONNECT_TIMEOUT_MS', 100, 600_000, (c) => c.ldap.connectTimeoutMs],
+  ['LDAP_POOL_SIZE', 1, 64, (c) => c.ldap.poolSize],
+  ['CACHE_TTL_SECONDS', 0, 86_400, (c) => c.cache.ttlSeconds],
+  ['CACHE_NEGATIVE_TTL_SECONDS', 0, 86_400, (c) => c.cache.negativeTtlSeconds],
+  ['CACHE_MAX_ENTRIES', 1, 10_000_000, (c) => c.cache.maxEntries],
+  ['CACHE_STALE_IF_ERROR_SECONDS', 0, 7 * 86_400, (c) => c.cache.staleIfErrorSeconds],
+  ['LOCKOUT_MAX_FAILURES', 0, 1_000_000, (c) => c.lockout.maxFailures],
+  ['LOCKOUT_ADDRESS_MAX_FAILURES', 0, 1_000_000, (c) => c.lockout.addressMaxFailures],
+  ['LOCKOUT_WINDOW_SECONDS', 1, 86_400, (c) => c.lockout.windowSeconds],
+  ['LOCKOUT_DURATION_SECONDS', 1, 86_400, (c) => c.lockout.durationSeconds],
+  ['LOCKOUT_FAMILIAR_SECONDS', 0, 90 * 86_400, (c) => c.lockout.familiarSeconds],
+];
+
+describe('loadConfig: every setting from its own variable', () => {
+  for (const [name, min, max, read] of INTEGERS) {
+    it(`${name} takes ${min} and ${max}, refuses ${min - 1} and ${max + 1} naming itself`, () => {
+      assert.equal(read(loadConfig({ ...minimal, [name]: String(min) })), min);
+      assert.equal(read(loadConfig({ ...minimal, [name]: String(max) })), max);
+      for (const bad of [min - 1, max + 1]) {
+        const p = problems({ ...minimal, [name]: String(bad) });
+        assert.equal(p.length, 1, `${name}=${bad}: ${p.join('; ')}`);
+        assert.match(p[0] ?? '', new RegExp(`^${name}\\b`));
+      }
+    });
+  }
+
+  it('reads every string, list and switch from its own name', () => {
+    const c = loadConfig({
+      ...minimal,
+      HOST: '127.0.0.2',
+      METRICS_HOST: '127.0.0.3',
+      AUTH_REALM: 'Example registry',
+      AUTH_PULL_GROUPS: 'readers',
+      AUTH_DELETE_GROUPS: 'cleaners',
+      AUTH_CATALOG_GROUPS: 'auditors',
+      TRUSTED_PROXIES: '10.0.0.0/8',
+      LOG_LEVEL: 'warn',
+      LDAP_PRESET: 'activedirectory',
+      LDAP_URL: 'ldap://a.example.test,ldap://b.example.test',
+      LDAP_START_TLS: 'true',
+      LDAP_TLS_INSECURE: 'true',
+      LDAP_BIND_DN: 'cn=svc,dc=example,dc=test',
+      LDAP_BIND_PASSWORD: 'not-a-real-secret',
+      LDAP_USER_FILTER: '(cn={username})',
+      LDAP_USERNAME_ATTRIBUTE: 'cn',
+      LDAP_GROUP_BASE_DN: 'ou=groups,dc=example,dc=test',
+      LDAP_GROUP_FILTER: '(uniqueMember={dn})',
+      LDAP_GROUP_NAME_ATTRIBUTE: 'ou',
+      LDAP_NESTED_GROUPS: 'true',
+    });
+    assert.equal(c.host, '127.0.0.2');
+    assert.equal(c.metricsHost, '127.0.0.3');
+    assert.equal(c.realm, 'Example registry');
+    assert.deepEqual(
+      [c.policy.pushGroups, c.policy.pullGroups, c.policy.deleteGroups, c.policy.catalogGroups],
+      [['registry-pushers'], ['readers'], ['cleaners'], ['auditors']],
+    );
+    assert.deepEqual(c.trustedProxies, ['10.0.0.0/8']);
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.ldap.preset, 'activedirectory');
+    assert.deepEqual(c.ldap.urls, ['ldap://a.example.test', 'ldap://b.example.test']);
+    assert.equal(c.ldap.startTls, true);
+    assert.equal(c.ldap.tlsInsecure, true);
+    assert.equal(c.ldap.bindDn, 'cn=svc,dc=example,dc=test');
+    assert.equal(c.ldap.bindPassword, 'not-a-real-secret');
+    assert.equal(c.ldap.userFilter.source, '(cn={username})');
+    assert.equal(c.ldap.usernameAttribute, 'cn');
+    assert.equal(c.ldap.groupBaseDn, 'ou=groups,dc=example,dc=test');
+    assert.equal(c.ldap.groupFilter.source, '(uniqueMember={dn})');
+    assert.equal(c.ldap.groupNameAttribute, 'ou');
+    assert.equal(c.ldap.nestedGroups, true);
+    assert.equal(c.ldap.nestedInFilter, false, 'only the AD preset with (member={dn}) nests in the filter');
+  });
+
+  it('defaults the switches off, and LOCKOUT_ADDRESS_MAX_FAILURES to LOCKOUT_MAX_FAILURES', () => {
+    const c = loadConfig({ ...minimal, LOCKOUT_MAX_FAILURES: '7' });
+    assert.equal(c.ldap.startTls, false);
+    assert.equal(c.ldap.tlsInsecure, false);
+    assert.equal(c.ldap.nestedGroups, false);
+    assert.equal(c.ldap.bindDn, undefined);
+    assert.equal(c.lockout.addressMaxFailures, 7);
+    assert.deepEqual(c.policy.pullGroups, []);
+  });
+
+  it('takes an attribute given by name or by OID, and refuses anything else naming the variable', () => {
+    for (const ok of ['uid', 'sAMAccountName', 'x-custom-1', '0.9.2342.19200300.100.1.1']) {
+      assert.equal(loadConfig({ ...minimal, LDAP_USERNAME_ATTRIBUTE: ok }).ldap.usernameAttribute, ok);
+      assert.equal(loadConfig({ ...minimal, LDAP_GROUP_NAME_ATTRIBUTE: ok }).ldap.groupNameAttribute, ok);
+    }
+    for (const bad of [
+      '1uid',
+      'uid;binary',
+      'u id',
+      '(uid)',
+      '1.',
+      '.1.2',
+      '1..2',
+      'uid*',
+      'a.b.c',
+      '1.2.x',
+    ]) {
+      for (const name of ['LDAP_USERNAME_ATTRIBUTE', 'LDAP_GROUP_NAME_ATTRIBUTE']) {
+        assert.deepEqual(problems({ ...minimal, [name]: bad }), [`${name} is not an attribute name: ${bad}`]);
+      }
+    }
+  });
+
+  it('takes ldap:// and ldaps:// URLs with a host, and refuses anything with a path, query or other scheme', () => {
+    for (const ok of ['ldap://dc1', 'LDAPS://dc1.example.test:636', 'ldap://[::1]:389/', 'ldap://10.0.0.1']) {
+      assert.deepEqual(loadConfig({ ...minimal, LDAP_URL: ok }).ldap.urls, [ok]);
+    }
+    for (const bad of [
+      'ldap://',
+      'ldap://dc1/dc=x',
+      'ldap://dc1?x',
+      'http://dc1',
+      'xldap://dc1',
+      'ldap://dc1 x',
+      ' ldap://dc1#',
+    ]) {
+      const p = problems({ ...minimal, LDAP_URL: bad });
+      assert.ok(
+        p.some((m) => m.startsWith('LDAP_URL:') && m.includes('is not an ldap:// or ldaps:// URL')),
+        `${bad}: ${p.join('; ')}`,
+      );
+    }
   });
 });
