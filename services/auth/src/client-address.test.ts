@@ -17,6 +17,24 @@ describe('createAddressResolver', () => {
     assert.equal(resolve(request('10.1.2.3', { 'X-Real-IP': '203.0.113.8' })), '203.0.113.8');
   });
 
+  it('takes X-Real-IP with the spaces a proxy may leave around it, and nothing that is not an address', () => {
+    assert.equal(resolve(request('127.0.0.1', { 'X-Real-IP': ' 203.0.113.7 ' })), '203.0.113.7');
+    assert.equal(resolve(request('127.0.0.1', { 'X-Real-IP': '\t2001:db8::7' })), '2001:db8::7');
+    // Not an address: the peer, or X-Forwarded-For when there is one.
+    assert.equal(resolve(request('127.0.0.1', { 'X-Real-IP': 'unknown' })), '127.0.0.1');
+    const both = { 'X-Real-IP': '203.0.113.7:1234', 'X-Forwarded-For': '198.51.100.4' };
+    assert.equal(resolve(request('127.0.0.1', both)), '198.51.100.4');
+  });
+
+  it('keeps judging each peer right however many distinct peers it has seen (its memo is bounded)', () => {
+    for (let i = 0; i < 3000; i++) {
+      const peer = `192.0.${Math.floor(i / 250)}.${i % 250}`;
+      assert.equal(resolve(request(peer, { 'X-Real-IP': '203.0.113.7' })), peer);
+      if (i % 500 === 0)
+        assert.equal(resolve(request('10.9.9.9', { 'X-Real-IP': '203.0.113.7' })), '203.0.113.7');
+    }
+  });
+
   it('takes the nearest untrusted hop of X-Forwarded-For from a trusted proxy', () => {
     const req = request('127.0.0.1', { 'X-Forwarded-For': '198.51.100.1, 203.0.113.9, 10.0.0.5' });
     assert.equal(resolve(req), '203.0.113.9');
