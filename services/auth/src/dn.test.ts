@@ -85,6 +85,27 @@ describe('sameDn (distinguishedNameMatch)', () => {
     assert.ok(sameDn('cn=a+uid=b,dc=c', 'uid=b+cn=a,dc=c'));
   });
 
+  it('knows every numeric and long name of the naming attributes (RFC 4519, RFC 4524)', () => {
+    const names: [string, string, string][] = [
+      ['cn', '2.5.4.3', 'commonName'],
+      ['c', '2.5.4.6', 'countryName'],
+      ['l', '2.5.4.7', 'localityName'],
+      ['st', '2.5.4.8', 'stateOrProvinceName'],
+      ['street', '2.5.4.9', 'streetAddress'],
+      ['o', '2.5.4.10', 'organizationName'],
+      ['ou', '2.5.4.11', 'organizationalUnitName'],
+      ['dc', '0.9.2342.19200300.100.1.25', 'domainComponent'],
+      ['uid', '0.9.2342.19200300.100.1.1', 'userId'],
+    ];
+    for (const [short, oid, long] of names) {
+      assert.ok(sameDn(`${oid}=x,dc=test`, `${short}=X,dc=test`), oid);
+      assert.ok(sameDn(`${long.toUpperCase()}=x,dc=test`, `${short}=x,dc=test`), long);
+      // Each name stands for its own attribute, not another's.
+      for (const [other] of names)
+        if (other !== short) assert.ok(!sameDn(`${oid}=x`, `${other}=x`), `${oid} ${other}`);
+    }
+  });
+
   it('treats runs of spaces inside a value as one and drops them at its ends (RFC 4518)', () => {
     assert.ok(sameDn('cn=Ops  EMEA,dc=x', 'cn=ops emea,dc=x'));
     assert.ok(sameDn('cn=\\20a,dc=x', 'cn=a,dc=x'));
