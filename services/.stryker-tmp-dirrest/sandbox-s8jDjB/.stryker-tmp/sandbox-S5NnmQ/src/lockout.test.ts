@@ -1,0 +1,218 @@
+// @ts-nocheck
+// 
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Attempt, Lockout, isBusy } from './lockout.ts';
+import type { LockoutEvent, LockoutOptions } from './lockout.ts';
+
+const BOB = Lockout.accountKey('uid=bob,ou=people,dc=example,dc=test');
+
+function lockout(options: Partial<LockoutOptions> = {}) {
+  let now = 1_000_000;
+  const events: LockoutEvent[] = [];
+  const l = new Lockout({
+    maxFailures: 3,
+    windowSeconds: 60,
+    durationSeconds: 120,
+    familiarSeconds: 3600,
+    now: () => now,
+    onLock: (e) => events.push(e),
+    ...options,
+  });
+  /** One directory check of `account` from `address`, settled as the directory answered. */
+  const attempt = (account: string, address: string, outcome: 'fail' | 'succeed' | 'unavailable') => {
+    const a = l.begin(address);
+    if (!(a instanceof Attempt)) return a;
+    const refused = l.admit(a, account, 'bob');
+    if (refused !== undefined) {
+      l.release(a);
+      return refused;
+    }
+    if (outcome === 'fail') l.fail(a);
+    else if (outcome === 'succeed') l.succeed(a);
+    else l.release(a);
+    return undefined;
+  };
+  return { l, events, attempt, advance: (s: number) => (now += s * 1000), now: () => now };
+}
+
+describe('Lockout', () => {
+  it('locks an account after LOCKOUT_MAX_FAILURES failures for LOCKOUT_DURATION_SECONDS, and says so once', () => {
+    const { l, events, attempt, advance, now } = lockout({ addressMaxFailures: 100 });
+    for (const address of ['192.0.2.1', '192.0.2.2']) attempt(BOB, address, 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.9'), undefined);
+    attempt(BOB, '192.0.2.3', 'fail');
+    assert.deepEqual(l.lockOf(BOB, '192.0.2.9'), { kind: 'user', until: now() + 120_000 });
+    assert.deepEqual(events, [
+      { kind: 'user', subject: 'bob', against: 'other addresses', until: now() + 120_000 },
+    ]);
+    assert.deepEqual(attempt(BOB, '192.0.2.4', 'fail'), { kind: 'user', until: now() + 120_000 });
+    advance(119);
+    assert.ok(l.lockOf(BOB, '192.0.2.9'));
+    advance(2);
+    assert.equal(l.lockOf(BOB, '192.0.2.9'), undefined);
+    assert.equal(events.length, 1);
+  });
+
+  it('forgets failures older than LOCKOUT_WINDOW_SECONDS', () => {
+    const { l, attempt, advance } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.1', 'fail');
+    attempt(BOB, '192.0.2.1', 'fail');
+    advance(61);
+    attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
+  });
+
+  it('counts attempts in flight: past the limit a new attempt is busy (not locked) until one settles', async () => {
+    const { l } = lockout({ addressMaxFailures: 100 });
+    const inFlight = ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((address) => {
+      const a = l.begin(address);
+      assert.ok(a instanceof Attempt);
+      assert.equal(l.admit(a, BOB, 'bob'), undefined);
+      return a;
+    });
+    const fourth = l.begin('192.0.2.4');
+    assert.ok(fourth instanceof Attempt);
+    const busy = l.admit(fourth, BOB, 'bob');
+    assert.ok(isBusy(busy), 'three in flight: the limit');
+    assert.equal(busy.kind, 'user');
+    assert.equal(l.lockOf(BOB, '192.0.2.4'), undefined, 'busy is no lock: nothing has failed');
+    let freed = false;
+    void busy.freed.then(() => (freed = true));
+    const [first] = inFlight;
+    assert.ok(first);
+    l.release(first); // the directory could not be asked: counts for nothing, frees its place
+    l.release(first); // settling twice changes nothing
+    await busy.freed;
+    assert.ok(freed);
+    assert.equal(l.admit(fourth, BOB, 'bob'), undefined, 'asked again once a place was freed');
+    const again = l.begin('192.0.2.5');
+    assert.ok(again instanceof Attempt);
+    assert.ok(isBusy(l.admit(again, BOB, 'bob')), 'three in flight again');
+  });
+
+  it('counts an address’s attempts in flight across usernames (LOCKOUT_ADDRESS_MAX_FAILURES)', async () => {
+    const { l, events } = lockout({ maxFailures: 100, addressMaxFailures: 2 });
+    const first = l.begin('198.51.100.7');
+    const second = l.begin('198.51.100.7');
+    assert.ok(first instanceof Attempt && second instanceof Attempt);
+    const third = l.begin('198.51.100.7');
+    assert.ok(isBusy(third) && third.kind === 'address');
+    l.fail(first, Lockout.loginKey('nobody'), 'nobody');
+    l.fail(second, Lockout.loginKey('noone'), 'noone');
+    await third.freed; // woken when the others settled; asking again now meets the lock
+    assert.equal((l.begin('198.51.100.7') as { until?: number }).until !== undefined, true);
+    assert.equal(l.lockOf(Lockout.loginKey('carol'), '198.51.100.7')?.kind, 'address');
+    assert.equal(l.lockOf(Lockout.loginKey('carol'), '198.51.100.8'), undefined);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.subject]),
+      [['address', '198.51.100.7']],
+    );
+  });
+
+  it('strangers who lock an account do not lock it for an address that verified it (smart lockout)', () => {
+    const { l, attempt, events } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.10', 'succeed'); // bob at his machine, verified by the directory
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) attempt(BOB, address, 'fail');
+    assert.equal(l.lockOf(BOB, '203.0.113.4')?.kind, 'user', 'guesses from elsewhere stay locked');
+    assert.equal(l.lockOf(BOB, '192.0.2.10'), undefined, 'bob’s own address is not locked');
+    assert.equal(attempt(BOB, '192.0.2.10', 'succeed'), undefined, 'and reaches the directory');
+    // The familiar address's own failures still lock it, counted apart from the strangers'.
+    for (let i = 0; i < 3; i++) attempt(BOB, '192.0.2.10', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.10')?.kind, 'user');
+    assert.deepEqual(
+      events.map((e) => e.against),
+      ['other addresses', 'familiar addresses'],
+    );
+  });
+
+  it('an address stays familiar for LOCKOUT_FAMILIAR_SECONDS after its last verification', () => {
+    const { l, attempt, advance } = lockout({ addressMaxFailures: 100, durationSeconds: 7200 });
+    attempt(BOB, '192.0.2.10', 'succeed');
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) attempt(BOB, address, 'fail');
+    advance(3599);
+    assert.equal(l.lockOf(BOB, '192.0.2.10'), undefined);
+    advance(2);
+    assert.equal(
+      l.lockOf(BOB, '192.0.2.10')?.kind,
+      'user',
+      'no longer familiar: the strangers’ lock applies',
+    );
+  });
+
+  it('a success clears the familiar addresses’ count, not the strangers’ and not the address’s', () => {
+    const { l, attempt } = lockout({ addressMaxFailures: 3 });
+    attempt(BOB, '192.0.2.10', 'succeed');
+    attempt(BOB, '192.0.2.10', 'fail');
+    attempt(BOB, '192.0.2.10', 'fail');
+    attempt(BOB, '203.0.113.1', 'fail');
+    attempt(BOB, '203.0.113.2', 'fail');
+    attempt(BOB, '192.0.2.10', 'succeed');
+    attempt(BOB, '192.0.2.10', 'fail');
+    assert.equal(
+      l.lockOf(BOB, '192.0.2.10')?.kind,
+      'address',
+      'the address counted all three of its failures',
+    );
+    assert.equal(l.lockOf(BOB, '192.0.2.11'), undefined);
+    attempt(BOB, '203.0.113.3', 'fail');
+    assert.equal(l.lockOf(BOB, '203.0.113.9')?.kind, 'user', 'the strangers’ two failures were kept');
+  });
+
+  it('with LOCKOUT_FAMILIAR_SECONDS=0 every address shares one count, and a success clears it', () => {
+    const { l, attempt } = lockout({ addressMaxFailures: 100, familiarSeconds: 0 });
+    attempt(BOB, '192.0.2.10', 'succeed');
+    attempt(BOB, '203.0.113.1', 'fail');
+    attempt(BOB, '203.0.113.2', 'fail');
+    attempt(BOB, '192.0.2.10', 'succeed');
+    attempt(BOB, '203.0.113.3', 'fail');
+    attempt(BOB, '203.0.113.4', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.10'), undefined);
+    attempt(BOB, '203.0.113.5', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.10')?.kind, 'user', 'no address is exempt');
+  });
+
+  it('a directory that could not be asked leaves no count', () => {
+    const { l, attempt } = lockout();
+    for (let i = 0; i < 10; i++) attempt(BOB, '192.0.2.1', 'unavailable');
+    assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
+  });
+
+  it('remembers which account a folded login found, once something counts against the account', () => {
+    const { l, attempt } = lockout();
+    assert.equal(l.accountOf('bob'), Lockout.loginKey('bob'));
+    l.learn('bob', BOB);
+    assert.equal(l.accountOf('bob'), Lockout.loginKey('bob'), 'nothing to refuse: not kept');
+    attempt(BOB, '192.0.2.1', 'fail');
+    l.learn('bob', BOB);
+    assert.equal(l.accountOf('bob'), BOB);
+  });
+
+  it('keeps nothing for an account whose checks all succeed, and forgets one once a success clears it', () => {
+    const { l, attempt } = lockout({ familiarSeconds: 0, addressMaxFailures: 100 });
+    for (let i = 0; i < 50; i++) {
+      const account = Lockout.accountKey(`uid=u${i},dc=test`);
+      attempt(account, '192.0.2.1', 'succeed');
+      l.learn(`u${i}`, account);
+      assert.equal(l.accountOf(`u${i}`), Lockout.loginKey(`u${i}`));
+    }
+    // One failure, then a success from the same address: the count is cleared and the account forgotten.
+    attempt(BOB, '192.0.2.1', 'fail');
+    l.learn('bob', BOB);
+    assert.equal(l.accountOf('bob'), BOB);
+    attempt(BOB, '192.0.2.1', 'succeed');
+    l.learn('bob', BOB);
+    // Two more failures do not lock (the earlier one was cleared), a third does.
+    for (let i = 0; i < 2; i++) attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
+    attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1')?.kind, 'user');
+  });
+
+  it('is off with LOCKOUT_MAX_FAILURES=0', () => {
+    const { l, attempt, events } = lockout({ maxFailures: 0 });
+    for (let i = 0; i < 50; i++) assert.equal(attempt(BOB, '192.0.2.1', 'fail'), undefined);
+    assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
+    assert.deepEqual(events, []);
+  });
+});
