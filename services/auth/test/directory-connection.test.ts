@@ -3,7 +3,7 @@
 // operator sees: which error (kind, variable, message naming the server), failover to the next LDAP_URL,
 // a failed server skipped, every wait bounded.
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -17,7 +17,6 @@ import { startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { createCa, issueServerCert } from '@registry-ldap-auth/stack/certs';
 import { freePort } from '@registry-ldap-auth/stack/process';
-import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 import {
   closeQuietly,
   connectTo,
@@ -34,6 +33,7 @@ import { isAnswer } from '../src/directory/connector.ts';
 import { messageIdOf, startStallServer, startTlsSuccess } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
+import { checkLogsThenStop } from './support/teardown.ts';
 
 let slapd: Slapd;
 let slapdCa: string;
@@ -78,15 +78,7 @@ before(async () => {
   slapdCa = await readFile(slapd.caCert, 'utf8');
   dir = await mkdtemp(join(tmpdir(), 'connection-test-'));
 });
-after(async () => {
-  try {
-    await assertNoSecretsInLogs();
-  } finally {
-    await Promise.all(cleanup.map((f) => f()));
-    await slapd.destroy();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+after(() => checkLogsThenStop(cleanup, slapd, dir));
 
 const settings = (overrides: Partial<ConnectionSettings> = {}): ConnectionSettings => ({
   startTls: false,

@@ -12,7 +12,6 @@ import { startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { createCa } from '@registry-ldap-auth/stack/certs';
 import { freePort } from '@registry-ldap-auth/stack/process';
-import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 import { loadConfig } from '../src/config.ts';
 import { Connector } from '../src/directory/connector.ts';
 import type { DirectoryObserver } from '../src/directory/directory.ts';
@@ -23,6 +22,7 @@ import { startStallServer } from './support/stall-server.ts';
 import type { StallMode, StallServer } from './support/stall-server.ts';
 import { openldapEnv } from './support/openldap-env.ts';
 import { waitFor } from './support/wait.ts';
+import { checkLogsThenStop } from './support/teardown.ts';
 
 let slapd: Slapd;
 let dir: string;
@@ -34,15 +34,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'connector-test-'));
   otherCa = (await createCa(join(dir, 'other-ca'), 'other test CA')).caCert;
 });
-after(async () => {
-  try {
-    await assertNoSecretsInLogs();
-  } finally {
-    await Promise.all(cleanup.map((f) => f()));
-    await slapd.destroy();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+after(() => checkLogsThenStop(cleanup, slapd, dir));
 
 interface Notice {
   level: string;

@@ -3,7 +3,7 @@
 // the directory unreachable), what the metrics observer is told, the pool healing after a server drops its
 // connections, rotation retiring pooled connections, and the group walk stopping where it should.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { freePort } from '@registry-ldap-auth/stack/process';
-import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 import { loadConfig } from '../src/config.ts';
 import type { DirectoryObserver, LdapOperation, OperationOutcome } from '../src/directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from '../src/directory/errors.ts';
@@ -23,6 +22,7 @@ import { openldapEnv } from './support/openldap-env.ts';
 import { startStallServer } from './support/stall-server.ts';
 import type { StallMode, StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
+import { checkLogsThenStop } from './support/teardown.ts';
 
 // carol → loop-a → loop-b → loop-a: a membership cycle that carol reaches through one group. loop-b has two
 // names (cn values).
@@ -56,15 +56,7 @@ before(async () => {
   slapd = await startSlapd({ extraLdif: LOOP_LDIF });
   dir = await mkdtemp(join(tmpdir(), 'ldap-directory-faults-'));
 });
-after(async () => {
-  try {
-    await assertNoSecretsInLogs();
-  } finally {
-    await Promise.all(cleanup.map((f) => f()));
-    await slapd.destroy();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+after(() => checkLogsThenStop(cleanup, slapd, dir));
 
 interface Harness {
   directory: LdapDirectory;
