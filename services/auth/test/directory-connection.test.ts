@@ -33,6 +33,7 @@ import { isAnswer } from '../src/directory/connector.ts';
 import { messageIdOf, startStallServer, startTlsSuccess } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
+import { searchWorks } from './support/search-works.ts';
 import { checkLogsThenStop } from './support/teardown.ts';
 
 let slapd: Slapd;
@@ -99,14 +100,7 @@ function serverSet(urls: string[], retryAfterMs = 2000): { servers: ServerSet; e
 const serviceBind = (client: Client) => client.bind(slapd.serviceDn, slapd.servicePassword);
 const wrongBind = (client: Client) => client.bind(slapd.serviceDn, 'not-the-password');
 
-async function works(client: Client): Promise<void> {
-  try {
-    const { searchEntries } = await client.search(slapd.baseDn, { scope: 'base', attributes: ['1.1'] });
-    assert.equal(searchEntries.length, 1);
-  } finally {
-    await client.unbind();
-  }
-}
+const works = (client: Client): Promise<void> => searchWorks(client, slapd.baseDn);
 
 function unavailable(kind: string, message: RegExp | string) {
   return (error: unknown): boolean => {
