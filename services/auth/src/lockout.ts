@@ -186,11 +186,7 @@ export class Lockout {
   /** Reserves a place for a directory check from `address`, or says which lock (or busy limit) refuses it. */
   begin(address: string): Attempt | Lock | Busy {
     if (this.#addressMax === 0) return new Attempt(address, undefined);
-    let counter = this.#addresses.get(address);
-    if (counter === undefined) {
-      counter = new Counter();
-      this.#addresses.set(address, counter);
-    }
+    const counter = this.#addressCounter(address);
     const refusal = this.#reserve(counter, this.#addressMax, 'address');
     return refusal ?? new Attempt(address, counter);
   }
@@ -243,7 +239,8 @@ export class Lockout {
     if (account === undefined) return;
     const now = this.#now();
     if (this.#familiarMs > 0) this.#familiar.set(`${account}${SEPARATOR}${address}`, now + this.#familiarMs);
-    const counters = this.#counters(account).get(account);
+    const table = this.#counters(account);
+    const counters = table.get(account);
     if (counters === undefined) return;
     const counter = this.#select(counters, account, address, now);
     if (counter.lockedUntil <= now) {
@@ -251,7 +248,7 @@ export class Lockout {
       counter.windowStart = now;
     }
     // Counters with nothing left to count are dropped, so a verified account costs no memory here.
-    if (idle(counters.others, now) && idle(counters.familiar, now)) this.#counters(account).delete(account);
+    if (idle(counters.others, now) && idle(counters.familiar, now)) table.delete(account);
   }
 
   /** The directory could not be asked: the attempt counts for nothing. Does nothing once settled. */
@@ -262,11 +259,7 @@ export class Lockout {
   /** A failure no directory check made (a refused CI job token): counted against the address alone. */
   recordAddressFailure(address: string): void {
     if (this.#addressMax === 0) return;
-    let counter = this.#addresses.get(address);
-    if (counter === undefined) {
-      counter = new Counter();
-      this.#addresses.set(address, counter);
-    }
+    const counter = this.#addressCounter(address);
     this.#count(counter, this.#addressMax, this.#now(), { kind: 'address', subject: address });
   }
 
@@ -277,6 +270,15 @@ export class Lockout {
   learn(foldedLogin: string, account: string): void {
     if (!this.#counters(account).has(account)) return;
     if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);
+  }
+
+  #addressCounter(address: string): Counter {
+    let counter = this.#addresses.get(address);
+    if (counter === undefined) {
+      counter = new Counter();
+      this.#addresses.set(address, counter);
+    }
+    return counter;
   }
 
   /** The LRU that holds `account`'s counters: its login key's or its entry's. */
