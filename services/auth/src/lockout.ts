@@ -13,7 +13,7 @@
 //   an address familiar, and never lifts a lock.
 // - Only failures the directory itself reported count: a repeated wrong password answered from the
 //   negative cache is not a new guess.
-import { LRUCache } from 'lru-cache';
+import { LruMap } from './lru-map.ts';
 
 export type LockKind = 'user' | 'address';
 
@@ -115,17 +115,17 @@ function idle(counter: Counter, now: number): boolean {
 
 export class Lockout {
   /** Directory entries (DN keys). */
-  readonly #accounts: LRUCache<string, AccountCounters>;
+  readonly #accounts: LruMap<string, AccountCounters>;
   /**
    * Logins no entry matched (login keys), kept apart: a flood of made-up names, one per address (an IPv6
    * /64 has plenty), would otherwise push a locked entry out of its LRU and free it for new guesses.
    */
-  readonly #logins: LRUCache<string, AccountCounters>;
-  readonly #addresses: LRUCache<string, Counter>;
+  readonly #logins: LruMap<string, AccountCounters>;
+  readonly #addresses: LruMap<string, Counter>;
   /** `account NUL address` → until when the address is familiar to the account. */
-  readonly #familiar: LRUCache<string, number>;
+  readonly #familiar: LruMap<string, number>;
   /** Folded login → account, learnt from searches, so a known account is refused before its search. */
-  readonly #aliases: LRUCache<string, string>;
+  readonly #aliases: LruMap<string, string>;
   readonly #max: number;
   readonly #addressMax: number;
   readonly #windowMs: number;
@@ -144,11 +144,11 @@ export class Lockout {
     this.#onLock = options.onLock ?? (() => undefined);
     // Bounded, so a flood of distinct usernames or addresses cannot grow memory; the oldest go first.
     const max = options.maxKeys ?? 100_000;
-    this.#accounts = new LRUCache({ max });
-    this.#logins = new LRUCache({ max });
-    this.#addresses = new LRUCache({ max });
-    this.#familiar = new LRUCache({ max });
-    this.#aliases = new LRUCache({ max });
+    this.#accounts = new LruMap(max);
+    this.#logins = new LruMap(max);
+    this.#addresses = new LruMap(max);
+    this.#familiar = new LruMap(max);
+    this.#aliases = new LruMap(max);
   }
 
   /** The account of a directory entry: DNs are compared case-insensitively, as directories do. */
@@ -282,7 +282,7 @@ export class Lockout {
   }
 
   /** The LRU that holds `account`'s counters: its login key's or its entry's. */
-  #counters(account: string): LRUCache<string, AccountCounters> {
+  #counters(account: string): LruMap<string, AccountCounters> {
     return account.startsWith(LOGIN_PREFIX) ? this.#logins : this.#accounts;
   }
 

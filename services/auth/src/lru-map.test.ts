@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LruMap } from './lru-map.ts';
+
+describe('LruMap', () => {
+  it('holds at most max keys, dropping the least recently set or read', () => {
+    const map = new LruMap<string, number>(3);
+    map.set('a', 1);
+    map.set('b', 2);
+    map.set('c', 3);
+    assert.equal(map.get('a'), 1); // a is now the most recent: b is the oldest
+    map.set('d', 4);
+    assert.equal(map.size, 3);
+    assert.equal(map.has('b'), false);
+    assert.deepEqual(
+      ['a', 'c', 'd'].map((k) => map.get(k)),
+      [1, 3, 4],
+    );
+    map.set('c', 30); // setting a held key refreshes it and replaces its value, without growing
+    map.set('e', 5);
+    assert.equal(map.size, 3);
+    assert.equal(map.has('a'), false, 'a was read before c was set: a is the oldest');
+    assert.equal(map.get('c'), 30);
+  });
+
+  it('has() does not refresh a key', () => {
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    assert.equal(map.has('a'), true);
+    map.set('c', 3);
+    assert.equal(map.has('a'), false);
+    assert.equal(map.has('b'), true);
+  });
+
+  it('deletes, and a miss neither adds nor refreshes', () => {
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    assert.equal(map.get('x'), undefined);
+    assert.equal(map.size, 1);
+    assert.equal(map.delete('a'), true);
+    assert.equal(map.delete('a'), false);
+    assert.equal(map.get('a'), undefined);
+    assert.equal(map.size, 0);
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    for (const max of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
+      assert.throws(() => new LruMap(max), RangeError, String(max));
+    assert.equal(new LruMap(1).size, 0);
+  });
+});
