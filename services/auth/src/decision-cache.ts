@@ -1,12 +1,10 @@
 // Verified credentials, keyed so that neither a username nor a password is ever kept in memory:
 // key = HMAC-SHA256(per-process random secret, length-prefixed username ‖ password), its first 128 bits.
 import { randomBytes } from 'node:crypto';
-import { _HMAC } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import type { _SHA256 } from '@noble/hashes/sha2.js';
 import { LRUCache } from 'lru-cache';
 import type { RejectionReason } from './directory/errors.ts';
 import type { Group, Identity } from './directory/directory.ts';
+import { KeyedHash } from './keyed-hash.ts';
 
 /**
  * A directory's answer about one login and password. `account` is the lockout key of the entry (its DN),
@@ -17,7 +15,11 @@ export type Verdict =
   | { readonly kind: 'verified'; readonly identity: Identity; readonly account: string }
   | { readonly kind: 'rejected'; readonly reason: RejectionReason; readonly account: string };
 
-/** A verdict as kept: one object per entry (at 100 000 entries, each object saved is about 4 MiB). */
+/**
+ * A verdict as kept: one object per entry (at 100 000 entries, each object saved is about 4 MiB), with
+ * the end of its TTL in whole seconds: a small integer V8 keeps in the object itself (until 2038), where
+ * milliseconds would be a boxed number of 16 bytes more.
+ */
 type Entry = Verdict & { readonly freshUntil: number };
 
 export interface CacheLookup {
@@ -37,50 +39,8 @@ export interface DecisionCacheOptions {
   readonly secret?: Buffer;
 }
 
-type KeyedHmac = _HMAC<_SHA256>;
-
-/** How much of the HMAC is the key. */
-export const KEY_BYTES = 16;
-
-/**
- * HMAC-SHA256 (@noble/hashes) keyed once: the hash states after the key's inner and outer pad blocks are
- * computed at start and copied into one reused instance per call, so a call costs the message's blocks
- * only. It runs on every decision: cheaper than Node's createHmac() even warm, and far cheaper when the
- * process runs cold on cores it shares with nginx and the registry (measured through nginx: ~10 µs less
- * CPU per decision), since nothing crosses into OpenSSL. noble zeroes its buffers after each digest; the
- * scratch bytes that held the credentials are zeroed here.
- */
-class KeyedHash {
-  readonly #keyed: KeyedHmac;
-  readonly #work: KeyedHmac;
-  #scratch = Buffer.alloc(256);
-  readonly #out = Buffer.alloc(32);
-
-  constructor(secret: Uint8Array) {
-    this.#keyed = new _HMAC<_SHA256>(sha256, secret);
-    this.#work = this.#keyed.clone();
-  }
-
-  /**
-   * Keyed digest of: 4-byte big-endian byte length of `name` ‖ `name` ‖ `rest`, all UTF-8; its first 16
-   * bytes as a 16-character string (latin1: one byte a character, the smallest string V8 keeps). 128 bits
-   * leave a forged match to the secret key's strength, and halve what the key weighs in memory.
-   */
-  digest(name: string, rest: string): string {
-    // A UTF-16 code unit is at most 3 bytes of UTF-8, so this much room can never truncate a write.
-    const room = 4 + 3 * (name.length + rest.length);
-    if (room > this.#scratch.length) this.#scratch = Buffer.alloc(room * 2);
-    const scratch = this.#scratch;
-    const nameBytes = scratch.write(name, 4, 'utf8');
-    scratch.writeUInt32BE(nameBytes, 0);
-    const end = 4 + nameBytes + scratch.write(rest, 4 + nameBytes, 'utf8');
-    const work = this.#keyed._cloneInto(this.#work);
-    work.update(scratch.subarray(0, end));
-    scratch.fill(0, 0, end);
-    work.digestInto(this.#out);
-    return this.#out.toString('latin1', 0, KEY_BYTES);
-  }
-}
+/** How much of the HMAC is the key: 128 bits leave a forged match to the secret's strength. */
+const KEY_BYTES = 16;
 
 /**
  * One copy of each group, and of each list of groups, shared by every entry that has it: the users of one
@@ -132,15 +92,16 @@ export class DecisionCache {
   key(username: string, password: string): string {
     // The length prefix keeps ("ab", "c") and ("a", "bc") apart, since a username may not hold ':' but
     // a password may hold anything.
-    return this.#hmac.digest(username, password);
+    return this.#hmac.digest(username, password, KEY_BYTES);
   }
 
   lookup(key: string): CacheLookup | undefined {
     const entry = this.#lru.get(key);
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (now < entry.freshUntil) return { verdict: entry, fresh: true };
-    if (entry.kind === 'verified' && now < entry.freshUntil + this.#staleMs) {
+    const freshUntil = entry.freshUntil * 1000;
+    if (now < freshUntil) return { verdict: entry, fresh: true };
+    if (entry.kind === 'verified' && now < freshUntil + this.#staleMs) {
       return { verdict: entry, fresh: false };
     }
     this.#lru.delete(key);
@@ -151,7 +112,8 @@ export class DecisionCache {
   store(keys: readonly string[], verdict: Verdict): void {
     const ttl = verdict.kind === 'verified' ? this.#ttlMs : this.#negativeTtlMs;
     if (ttl <= 0) return;
-    const freshUntil = this.#now() + ttl;
+    // Rounded down: an entry may end up to a second before its TTL, never after.
+    const freshUntil = Math.floor((this.#now() + ttl) / 1000);
     const entry: Entry =
       verdict.kind === 'verified'
         ? {
