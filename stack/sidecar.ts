@@ -41,7 +41,13 @@ export interface Sidecar {
 /** `env` adds to (and overrides) a minimal environment; the parent's environment is not inherited. */
 export async function startSidecar(
   env: Record<string, string>,
-  options: { logDir?: string; port?: number; metricsPort?: number } = {},
+  options: {
+    logDir?: string;
+    port?: number;
+    metricsPort?: number;
+    /** Node's own options before the script, as the image's command line gives them. */
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<Sidecar> {
   const port = options.port ?? (await freePort());
   const metricsPort = options.metricsPort ?? (await freePort());
@@ -55,7 +61,15 @@ export async function startSidecar(
     METRICS_PORT: String(metricsPort),
     ...env,
   };
-  const server = startServer('sidecar', process.execPath, [SIDECAR_MAIN], logFile, { env: fullEnv });
+  const server = startServer(
+    'sidecar',
+    process.execPath,
+    [...(options.nodeArgs ?? []), SIDECAR_MAIN],
+    logFile,
+    {
+      env: fullEnv,
+    },
+  );
   await waitForPort('127.0.0.1', port, 20_000, server);
   const url = `http://127.0.0.1:${port}`;
   // The sidecar writes its log in batches (every 100 ms, and on exit). A decision for a marker repository,

@@ -11,8 +11,9 @@
 // Usage: node test/bench/scale-bench.ts [--users 10000] [--cached 100000] [--soak-minutes 10] [--layer-mib 1024]
 //   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 3] [--loader slapadd|ldapadd]
 //   [--phases burst,memory,soak,transfer]
-// Every sidecar it starts runs with the container image's NODE_OPTIONS (V8 heap flags), or with
-// SIDECAR_NODE_OPTIONS when that is set ('' for V8's defaults).
+// Every sidecar it starts runs Node as the container image does: its NODE_OPTIONS (V8 heap flags) and its
+// command line's --optimize-for-size; SIDECAR_NODE_OPTIONS and SIDECAR_NODE_ARGS replace them ('' for
+// V8's defaults).
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,7 +130,7 @@ async function main(): Promise<number> {
   };
   const registry = await startRegistry();
   onCleanup(() => registry.stop());
-  const sidecar = await startSidecar(env, { logDir: dir });
+  const sidecar = await startSidecar(env, { logDir: dir, nodeArgs: node.args });
   onCleanup(() => sidecar.stop());
   const nginx = await startNginx({ registryPort: registry.port, authPort: sidecar.port, tls });
   onCleanup(() => nginx.stop());
@@ -173,7 +174,7 @@ async function main(): Promise<number> {
     // A sidecar of its own: an empty cache, a TTL longer than the fill, room for every entry.
     const filler = await startSidecar(
       { ...env, CACHE_MAX_ENTRIES: String(CACHED + 1000), CACHE_TTL_SECONDS: '86400' },
-      { logDir: dir },
+      { logDir: dir, nodeArgs: node.args },
     );
     try {
       const targets = [...new Set([Math.min(10_000, CACHED), Math.min(50_000, CACHED), CACHED])];

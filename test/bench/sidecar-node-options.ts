@@ -1,22 +1,45 @@
-// The NODE_OPTIONS a benchmark's sidecar runs with: the container image's (services/auth/Dockerfile: V8
-// heap flags), so what is measured is what ships; SIDECAR_NODE_OPTIONS replaces them ('' for V8's
-// defaults, '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile).
+// How a benchmark's sidecar runs Node: as the container image does (services/auth/Dockerfile), so what is
+// measured is what ships. Its NODE_OPTIONS (V8's heap limits) and the options on its command line before
+// the script (--optimize-for-size, which Node does not accept in NODE_OPTIONS). SIDECAR_NODE_OPTIONS
+// replaces the first ('' for V8's defaults, '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile) and
+// SIDECAR_NODE_ARGS the second (space-separated; '' for none).
 import { readFile } from 'node:fs/promises';
+
+const dockerfile = (): Promise<string> =>
+  readFile(new URL('../../services/auth/Dockerfile', import.meta.url), 'utf8');
 
 export async function sidecarNodeOptions(): Promise<string> {
   const override = process.env['SIDECAR_NODE_OPTIONS'];
   if (override !== undefined) return override;
-  const dockerfile = await readFile(new URL('../../services/auth/Dockerfile', import.meta.url), 'utf8');
-  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
+  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(await dockerfile())?.[1];
   if (options === undefined) throw new Error('services/auth/Dockerfile sets no NODE_OPTIONS');
   return options;
 }
 
-/** NODE_OPTIONS for the sidecar's environment (nothing when empty), and a line saying which. */
-export async function sidecarNodeEnv(): Promise<{ env: Record<string, string>; line: string }> {
+/** The image's `CMD ["node", <options>..., "<script>"]`: the options. */
+export async function sidecarNodeArgs(): Promise<string[]> {
+  const override = process.env['SIDECAR_NODE_ARGS'];
+  if (override !== undefined) return override.split(' ').filter((arg) => arg !== '');
+  const cmd = /^CMD (\[.*\])$/m.exec(await dockerfile())?.[1];
+  const argv: unknown = cmd === undefined ? undefined : JSON.parse(cmd);
+  if (!Array.isArray(argv) || argv[0] !== 'node' || !argv.every((arg) => typeof arg === 'string'))
+    throw new Error('services/auth/Dockerfile has no CMD ["node", ...]');
+  return argv.slice(1, -1);
+}
+
+/** NODE_OPTIONS for the sidecar's environment (nothing when empty), its Node arguments, and a line saying which. */
+export async function sidecarNodeEnv(): Promise<{
+  env: Record<string, string>;
+  args: string[];
+  line: string;
+}> {
   const options = await sidecarNodeOptions();
+  const args = await sidecarNodeArgs();
   return {
     env: options === '' ? {} : { NODE_OPTIONS: options },
-    line: `sidecar NODE_OPTIONS: ${options === '' ? "(none: V8's defaults)" : options}`,
+    args,
+    line:
+      `sidecar NODE_OPTIONS: ${options === '' ? "(none: V8's defaults)" : options}; ` +
+      `node options: ${args.length === 0 ? '(none)' : args.join(' ')}`,
   };
 }

@@ -5,8 +5,8 @@
 // measured in interleaved rounds; then the LDAP cost of one cold many-layer push. It reports targets met
 // or missed and fails only when it could not measure.
 // Usage: node test/bench/stack-bench.ts [--seconds 3] [--rounds 3] [--connections 16] [--layers 20]
-// The sidecar runs with the container image's NODE_OPTIONS; SIDECAR_NODE_OPTIONS replaces them, e.g. to
-// profile it under this load:
+// The sidecar runs Node as the container image does (its NODE_OPTIONS and command-line options);
+// SIDECAR_NODE_OPTIONS and SIDECAR_NODE_ARGS replace them, e.g. to profile it under this load:
 //   SIDECAR_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -187,7 +187,10 @@ async function main(): Promise<number> {
   onCleanup(() => registry.stop());
   const node = await sidecarNodeEnv();
   console.log(node.line);
-  const sidecar = await startSidecar({ ...sidecarEnvFor(slapd), ...node.env }, { logDir: dir });
+  const sidecar = await startSidecar(
+    { ...sidecarEnvFor(slapd), ...node.env },
+    { logDir: dir, nodeArgs: node.args },
+  );
   onCleanup(() => sidecar.stop());
   const floor = await startHttp200('node:http 200', join(dir, 'floor.log'));
   onCleanup(() => floor.stop());
