@@ -99,6 +99,7 @@ describe('DecisionCache', () => {
       ['\u{1F600}'.repeat(200), long],
       ['alice', long],
       ['alice', 'short'],
+      ['jürgen', '€'.repeat(3000)], // 3 UTF-8 bytes a character: the scratch buffer must grow to hold it
     ] as const) {
       assert.equal(c.key(u, p), expected(u, p), `${u.length}/${p.length}`);
     }
@@ -120,6 +121,16 @@ describe('DecisionCache', () => {
     assert.deepEqual(seen(c.lookup('k')), { verdict: verified, fresh: true });
     advance(2);
     assert.equal(c.lookup('k'), undefined);
+  });
+
+  it('ends an entry at the second its TTL ends, not a millisecond later, and forgets it then', () => {
+    const { c, advance } = cache({ staleIfErrorSeconds: 600 });
+    c.store(['k'], verified); // at 1 000 000 ms: fresh until 1 300 000, stale until 1 900 000
+    advance(300);
+    assert.equal(c.lookup('k')?.fresh, false, 'at 1 300 000 ms it is past its TTL');
+    advance(600);
+    assert.equal(c.lookup('k'), undefined, 'at 1 900 000 ms it is past its stale window');
+    assert.equal(c.size, 0, 'a lookup past both drops the entry');
   });
 
   it('serves a rejection only for CACHE_NEGATIVE_TTL_SECONDS', () => {

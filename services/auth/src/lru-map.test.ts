@@ -23,6 +23,16 @@ describe('LruMap', () => {
     assert.equal(map.get('c'), 30);
   });
 
+  it('setting a held key makes it the most recent', () => {
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    map.set('a', 10); // a was the oldest; now b is
+    map.set('c', 3);
+    assert.equal(map.has('b'), false);
+    assert.equal(map.get('a'), 10);
+  });
+
   it('has() does not refresh a key', () => {
     const map = new LruMap<string, number>(2);
     map.set('a', 1);
@@ -46,7 +56,10 @@ describe('LruMap', () => {
 
   it('refuses a capacity that is not a positive integer', () => {
     for (const max of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
-      assert.throws(() => new LruMap(max), RangeError, String(max));
+      assert.throws(() => new LruMap(max), {
+        name: 'RangeError',
+        message: `LruMap: max must be a positive integer, got ${max}`,
+      });
     assert.equal(new LruMap(1).size, 0);
   });
 });
