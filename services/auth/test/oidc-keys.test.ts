@@ -3,12 +3,12 @@
 // what a token gets when the issuer is down, slow, or publishes documents of the wrong shape. The clock
 // is the test's own (IssuerKeys' and TokenVerifier's `now`), so ages and cooldowns pass without waiting.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { exportJWK } from 'jose';
+import { SignJWT, exportJWK } from 'jose';
 import type { JWK } from 'jose';
 import { JWKS_PATH, gitlabJob, startOidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
 import type { OidcIssuer, SigningKey } from '@registry-ldap-auth/stack/oidc-issuer';
@@ -90,7 +90,7 @@ describe('fetching: once, shared, on the test clock', () => {
 
   it('keys held are used without a fetch until they are 10 minutes old; then one is fetched, the token not waiting for it', async () => {
     const clock = new Clock();
-    const { v, outcomes } = verifier(clock, { timeoutMs: 2000 });
+    const { v, outcomes } = verifier(clock, { timeoutMs: 300 });
     await v.prefetch();
     const start = requestsOf(issuer);
     const t0 = clock.ms;
@@ -106,7 +106,7 @@ describe('fetching: once, shared, on the test clock', () => {
     await waitFor('the re-fetch to fail at its deadline', () => outcomes.length === 2, 5000, 20);
     assert.deepEqual(
       outcomes,
-      ['success', `${issuer.url}/.well-known/openid-configuration: no answer within 2000 ms`],
+      ['success', `${issuer.url}/.well-known/openid-configuration: no answer within 300 ms`],
       'one fetch at start, one when the keys were older than 10 minutes',
     );
     assert.deepEqual(since(start), [1, 0]);
@@ -162,7 +162,6 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
     ]);
     // An ES256 token without a kid while the JWKS holds RSA keys only: nothing to try it with.
     const es = await issuer.addKey({ alg: 'ES256', publish: false });
-    const { SignJWT } = await import('jose');
     const token = await new SignJWT(
       gitlabJob(issuer.url, AUDIENCE, {
         project: 'platform/app',
@@ -182,7 +181,6 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
     issuer.misbehave('jwks', { body: JSON.stringify({ keys: [first.publicJwk, await publicOf('key-1')] }) });
     await v.prefetch();
     const start = requestsOf(issuer);
-    const { SignJWT } = await import('jose');
     const token = await new SignJWT(
       gitlabJob(issuer.url, AUDIENCE, {
         project: 'platform/app',
@@ -370,6 +368,19 @@ describe('documents of the wrong shape are a failed fetch (issuer_unavailable), 
     );
   });
 
+  it("without the issuer's CA, its certificate is not trusted", async () => {
+    const errors: string[] = [];
+    const keys = new IssuerKeys({
+      issuer: issuer.url,
+      ca: undefined,
+      onFetch: (o, e) => errors.push(e?.message ?? o),
+    });
+    await keys.prefetch();
+    assert.deepEqual(errors, [
+      `${issuer.url}/.well-known/openid-configuration: unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca`,
+    ]);
+  });
+
   it('only https:// URLs are fetched', async () => {
     await assert.rejects(getJson(`http://127.0.0.1:1${JWKS_PATH}`, { timeoutMs: 1000, maxBytes: 1000 }), {
       name: 'IssuerFetchError',
@@ -402,5 +413,39 @@ describe('the JWKS: only public signing keys are used', () => {
     await assert.rejects(keys.key({ alg: 'HS256', kid: 'hs' }), { name: 'JOSENotSupported' });
     await assert.rejects(keys.key({ alg: 'RS256', kid: 'private' }), UnknownKeyError);
     assert.ok(await keys.key({ alg: 'RS256', kid: 'key-1' }));
+  });
+});
+
+describe('a key in the JWKS that cannot be used refuses its tokens (it used to answer 500 internal_error)', () => {
+  it('a malformed key, or an RSA key under 2048 bits, is token_invalid; the other keys keep working', async () => {
+    const clock = new Clock();
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const weakJwk = { ...(weak.publicKey.export({ format: 'jwk' }) as JWK), kid: 'weak', alg: 'RS256' };
+    issuer.misbehave('jwks', {
+      body: JSON.stringify({
+        keys: [{ kty: 'RSA', kid: 'broken', e: 'AQAB' }, weakJwk, await publicOf('key-1')],
+      }),
+    });
+    const { v } = verifier(clock);
+    const claims = gitlabJob(issuer.url, AUDIENCE, {
+      project: 'platform/app',
+      branch: 'main',
+      protected: true,
+      now: clock.ms,
+    });
+    const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${b64({ alg: 'RS256', kid: 'weak' })}.${b64(claims)}`;
+    const signed = `${input}.${createSign('RSA-SHA256').update(input).sign(weak.privateKey).toString('base64url')}`;
+    assert.deepEqual(outcome(await v.verify(signed)), [
+      'token_invalid',
+      "the issuer's key cannot be used: RS256 requires key modulusLength to be 2048 bits or larger",
+    ]);
+    const broken = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'broken' })
+      .sign(first.privateKey);
+    const [reason, detail] = outcome(await v.verify(broken));
+    assert.equal(reason, 'token_invalid');
+    assert.match(detail, /^the issuer's key cannot be used: /);
+    assert.deepEqual(outcome(await v.verify(await job(clock))), ['ok', '']);
   });
 });
