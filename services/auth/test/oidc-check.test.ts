@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
 import { JWKS_PATH, startOidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
 import type { OidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
 import { EXIT, Report } from '../src/check/report.ts';
@@ -111,7 +112,12 @@ describe('--check: several issuers, each on its own line', () => {
     const second = await other.addKey({ alg: 'ES256', publish: false });
     other.misbehave('jwks', {
       body: JSON.stringify({
-        keys: [second.publicJwk, { kty: 'oct', kid: 'hs', k: 'c2VjcmV0' }, (await keysOf(other))[0]],
+        keys: [
+          second.publicJwk,
+          { kty: 'oct', kid: 'hs', k: 'c2VjcmV0' },
+          (await keysOf(other))[0],
+          { ...(await exportJWK((await generateKeyPair('Ed25519')).publicKey)), kid: 'ed' },
+        ],
       }),
     });
     try {
@@ -133,7 +139,7 @@ describe('--check: several issuers, each on its own line', () => {
       );
       assert.match(
         r.text,
-        /^ +ok +github: https:\/\/127\.0\.0\.1:\d+: 2 signing keys, audience https:\/\/registry\.example\.test or https:\/\/mirror\.example\.test, 2 rules$/m,
+        /^ +ok +github: https:\/\/127\.0\.0\.1:\d+: 3 signing keys, audience https:\/\/registry\.example\.test or https:\/\/mirror\.example\.test, 2 rules$/m,
       );
     } finally {
       other.misbehave('jwks', undefined);

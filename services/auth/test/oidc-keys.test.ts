@@ -227,6 +227,12 @@ describe('the issuer down: keys held stay in use for 24 h, then fail closed', ()
     await issuer.up();
     clock.advance(10_000);
     assert.deepEqual(outcome(await v.verify(await job(clock))), ['ok', ''], 'fetched again once it is back');
+    const rogue = await issuer.addKey({ kid: 'rogue-after-outage', publish: false });
+    assert.equal(
+      outcome(await v.verify(await job(clock, rogue)))[0],
+      'token_unknown_key',
+      'within the cooldown after a good fetch, an unknown kid is the token, no longer the outage',
+    );
   });
 
   it('a key never seen is issuer_unavailable while the issuer is down, and again within the cooldown', async () => {
