@@ -164,7 +164,7 @@ describe('--check: several issuers, each on its own line', () => {
     assert.match(r.text, /^ +info +1 trusted issuer in /m);
     assert.match(
       r.text,
-      /^ +FAIL +gitlab: the keys of https:\/\/127\.0\.0\.1:\d+ cannot be fetched: .*certificate[^(]*$/im,
+      /^ +FAIL +gitlab: the keys of https:\/\/127\.0\.0\.1:\d+ cannot be fetched: .*certificate; .* --use-system-ca$/im,
     );
   });
 });
