@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { SignJWT, exportJWK } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'jose';
 import { JWKS_PATH, gitlabJob, startOidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
 import type { OidcIssuer, SigningKey } from '@registry-ldap-auth/stack/oidc-issuer';
@@ -183,6 +183,7 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
     const { v } = verifier(clock);
     issuer.misbehave('jwks', { body: JSON.stringify({ keys: [first.publicJwk, await publicOf('key-1')] }) });
     await v.prefetch();
+    clock.advance(10_000); // a re-fetch would be allowed
     const start = requestsOf(issuer);
     const token = await new SignJWT(
       gitlabJob(issuer.url, AUDIENCE, {
@@ -199,6 +200,31 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
       'the token names no "kid" and several keys match',
     ]);
     assert.deepEqual(since(start), [0, 0]);
+  });
+
+  it('the same when the keys it fits appear only in the JWKS fetched for it', async () => {
+    const clock = new Clock();
+    const { v } = verifier(clock);
+    await v.prefetch(); // RSA keys only
+    const [a, b] = await Promise.all([generateKeyPair('ES256'), generateKeyPair('ES256')]);
+    issuer.misbehave('jwks', {
+      body: JSON.stringify({ keys: [await exportJWK(a.publicKey), await exportJWK(b.publicKey)] }),
+    });
+    clock.advance(10_000);
+    const token = await new SignJWT(
+      gitlabJob(issuer.url, AUDIENCE, {
+        project: 'platform/app',
+        branch: 'main',
+        protected: true,
+        now: clock.ms,
+      }),
+    )
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(a.privateKey);
+    assert.deepEqual(outcome(await v.verify(token)), [
+      'token_invalid',
+      'the token names no "kid" and several keys match',
+    ]);
   });
 });
 

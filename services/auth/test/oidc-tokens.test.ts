@@ -128,6 +128,9 @@ describe('claims: each limit, and one second past it', () => {
     const tooLong = await verifier.verify(await issuer.sign(claims(clock, { iat: now, exp: now + 9000 })));
     assert.ok(!tooLong.ok);
     assert.equal(tooLong.claims?.['project_path'], 'platform/app');
+    const early = await verifier.verify(await issuer.sign(claims(clock, { iat: now + 120, exp: now + 600 })));
+    assert.ok(!early.ok);
+    assert.equal(early.claims?.['project_path'], 'platform/app');
     const foreign = await verifier.verify(
       await issuer.sign(claims(clock, { iss: 'https://evil.example.test' })),
     );
