@@ -5,6 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
+import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +22,17 @@ export interface SigningKey {
   readonly publicPem: string;
 }
 
+/**
+ * What the issuer answers instead of one of its documents, to show how the sidecar takes an issuer that
+ * misbehaves: any status, headers and body; `hang` accepts the request and never answers; `cut` sends the
+ * headers and part of a body, then drops the connection; `endless` streams a body until the client hangs up.
+ */
+export type IssuerAnswer =
+  | { readonly status?: number; readonly headers?: Record<string, string>; readonly body: string }
+  | 'hang'
+  | 'cut'
+  | 'endless';
+
 export interface OidcIssuer {
   /** `https://127.0.0.1:PORT`: the `iss` of its tokens. */
   readonly url: string;
@@ -36,11 +48,18 @@ export interface OidcIssuer {
   retireKey(kid: string): void;
   /** Signs `claims` with `key` (default: the first key) as a compact JWS. */
   sign(claims: JWTPayload, key?: SigningKey): Promise<string>;
+  /** Answers `document` with `answer` from now on; `undefined` restores the real document. */
+  misbehave(document: 'discovery' | 'jwks', answer: IssuerAnswer | undefined): void;
+  /** Connections the client closed while `endless` was streaming to them. */
+  readonly hangUps: number;
   /** Stops answering (connections refused) / answers again on the same port. */
   down(): Promise<void>;
   up(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Where the issuer publishes its JWKS (GitLab's path). */
+export const JWKS_PATH = '/oauth/discovery/keys';
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -150,7 +169,29 @@ export async function startOidcIssuer(dir: string): Promise<OidcIssuer> {
   const keys: SigningKey[] = [];
   const published = new Set<string>();
   const requests: string[] = [];
+  const misbehaving = new Map<'discovery' | 'jwks', IssuerAnswer>();
+  let hangUps = 0;
   let url = '';
+
+  const answer = (res: ServerResponse, how: IssuerAnswer): void => {
+    if (how === 'hang') return;
+    if (how === 'cut') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+      res.write('{"keys": [', () => res.destroy());
+      return;
+    }
+    if (how === 'endless') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = `{"keys": [${' '.repeat(16 * 1024)}`;
+      const more = (): void => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', more).on('close', () => hangUps++);
+      more();
+      return;
+    }
+    res.writeHead(how.status ?? 200, { 'Content-Type': 'application/json', ...how.headers }).end(how.body);
+  };
 
   const server: Server = createServer(
     { cert: await readFile(tls.cert), key: await readFile(tls.key) },
@@ -160,15 +201,20 @@ export async function startOidcIssuer(dir: string): Promise<OidcIssuer> {
       const json = (body: unknown): void => {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
       };
-      if (path === '/.well-known/openid-configuration') {
+      const document =
+        path === '/.well-known/openid-configuration' ? 'discovery' : path === JWKS_PATH ? 'jwks' : undefined;
+      const instead = document === undefined ? undefined : misbehaving.get(document);
+      if (instead !== undefined) {
+        answer(res, instead);
+      } else if (document === 'discovery') {
         json({
           issuer: url,
-          jwks_uri: `${url}/oauth/discovery/keys`,
+          jwks_uri: `${url}${JWKS_PATH}`,
           response_types_supported: ['id_token'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: ['RS256', 'ES256'],
         });
-      } else if (path === '/oauth/discovery/keys') {
+      } else if (document === 'jwks') {
         json({ keys: keys.filter((k) => published.has(k.kid)).map((k) => k.publicJwk) });
       } else {
         res.writeHead(404).end();
@@ -212,6 +258,13 @@ export async function startOidcIssuer(dir: string): Promise<OidcIssuer> {
     requests,
     addKey,
     retireKey: (kid) => published.delete(kid),
+    misbehave(document, how) {
+      if (how === undefined) misbehaving.delete(document);
+      else misbehaving.set(document, how);
+    },
+    get hangUps() {
+      return hangUps;
+    },
     async sign(claims, key = keys[0]) {
       if (key === undefined) throw new Error('no signing key');
       return new SignJWT(claims)

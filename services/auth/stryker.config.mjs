@@ -17,6 +17,10 @@ const testFiles = [
   'test/ldap-directory-faults.test.ts',
   'test/oidc-issuer.test.ts',
   'test/oidc-check.test.ts',
+  // The issuer's keys (fetch, cache ages, cooldown, stale limit, documents of the wrong shape) and the
+  // tokens' claims and the authenticator, against a local HTTPS issuer on the test's clock.
+  'test/oidc-keys.test.ts',
+  'test/oidc-tokens.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

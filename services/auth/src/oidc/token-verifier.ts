@@ -160,5 +160,10 @@ function refusal(error: unknown, issuer: TrustedIssuer): Verification {
     return fail('token_invalid', 'the token names no "kid" and several keys match', { issuer });
   }
   if (error instanceof errors.JOSEError) return fail('token_invalid', error.message, { issuer });
+  // A key in the issuer's JWKS that WebCrypto cannot import (DataError) or jose will not verify with (an
+  // RSA key under 2048 bits: TypeError) verifies no token: a refusal, not a fault of this service.
+  if (error instanceof TypeError || (error instanceof DOMException && error.name === 'DataError')) {
+    return fail('token_invalid', `the issuer's key cannot be used: ${error.message}`, { issuer });
+  }
   throw error;
 }
