@@ -17,6 +17,10 @@ const testFiles = [
   'test/ldap-directory-faults.test.ts',
   'test/oidc-issuer.test.ts',
   'test/oidc-check.test.ts',
+  // The configuration check (--check) in-process: its report against slapd, a refused port, a silent
+  // listener, TLS listeners that do not verify, and a root DSE that says Active Directory.
+  'test/check-inprocess.test.ts',
+  'test/check-server-kind.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
