@@ -35,6 +35,8 @@ export interface SlapdOptions {
    * OpenLDAP schemas lack: a server that describes itself differently (vendorName, AD's capabilities).
    */
   rootDse?: { readonly attributes: readonly string[]; readonly attributeTypes?: readonly string[] };
+  /** olcAccess rules of the frontend, which decide who reads what of the root DSE (`to dn.base="" …`). */
+  frontendAccess?: readonly string[];
 }
 
 export interface Slapd {
@@ -69,7 +71,7 @@ const TOOL_OPTIONS = { ...NO_STDIN, env: { ...process.env, LDAPNOINIT: '1' } };
 function configLdif(
   dir: string,
   tls: { cert: string; key: string; ca: string },
-  options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead' | 'rootDse'>,
+  options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead' | 'rootDse' | 'frontendAccess'>,
 ): string {
   const service = seed.service.dn;
   const records = [
@@ -111,6 +113,7 @@ function configLdif(
       'objectClass: olcDatabaseConfig',
       'objectClass: olcFrontendConfig',
       'olcDatabase: {-1}frontend',
+      ...(options.frontendAccess ?? []).map((rule, i) => `olcAccess: {${i}}${rule}`),
     ],
     // Nobody administers cn=config over the wire: the tests get a fresh config per instance instead.
     [

@@ -18,7 +18,7 @@ const testFiles = [
   'test/oidc-issuer.test.ts',
   'test/oidc-check.test.ts',
   // The configuration check (--check) in-process: its report against slapd, a refused port, a silent
-  // listener, TLS listeners that do not verify, and a root DSE that says Active Directory.
+  // listener, TLS listeners that do not verify, and root DSEs that say Active Directory or 389 DS.
   'test/check-inprocess.test.ts',
   'test/check-server-kind.test.ts',
 ];

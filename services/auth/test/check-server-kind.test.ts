@@ -1,5 +1,6 @@
-// What kind of server the configuration check thinks it talks to, read from a real root DSE: a slapd that
-// describes itself as Active Directory does (AD's capability OID, a vendor name), against the presets.
+// What kind of server the configuration check thinks it talks to, read from a real root DSE: slapds that
+// describe themselves as Active Directory does (AD's capability OID, a vendor name) or as 389 Directory
+// Server does (its vendor, no OpenLDAP object class), read with and without the vendor.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 import { loadConfig } from '../src/config.ts';
 import { checkPreset } from '../src/check/directory-checks.ts';
 import { DirectoryProbe } from '../src/check/directory-probe.ts';
+import type { ServerInfo } from '../src/check/directory-probe.ts';
 import { EXIT, Report } from '../src/check/report.ts';
 import { openldapEnv } from './support/openldap-env.ts';
 
@@ -19,58 +21,101 @@ const AD_CAPABILITY = '1.2.840.113556.1.4.800';
 const SUPPORTED_CAPABILITIES =
   "( 1.3.6.1.4.1.4203.666.11.99 NAME 'supportedCapabilities' EQUALITY objectIdentifierMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.38 )";
 
+// The vendor is shown to the service account only: anonymous clients get none.
+const VENDOR_FOR_SERVICE_ONLY = [
+  `to dn.base="" attrs=vendorName,vendorVersion by dn.exact="${seed.service.dn}" read by * none`,
+  'to dn.base="" by * read',
+];
+
 let adLike: Slapd;
+let ds389Like: Slapd;
 
 before(async () => {
-  adLike = await startSlapd({
-    rootDse: {
-      attributeTypes: [SUPPORTED_CAPABILITIES],
-      attributes: [
-        'supportedCapabilities: 1.2.840.113556.1.4.1670',
-        `supportedCapabilities: ${AD_CAPABILITY}`,
-        'vendorName: Samba Team',
-        'vendorVersion: 4.19.5',
-      ],
-    },
-  });
+  [adLike, ds389Like] = await Promise.all([
+    startSlapd({
+      rootDse: {
+        attributeTypes: [SUPPORTED_CAPABILITIES],
+        attributes: [
+          'supportedCapabilities: 1.2.840.113556.1.4.1670',
+          `supportedCapabilities: ${AD_CAPABILITY}`,
+          'vendorName: Samba Team',
+          'vendorVersion: 4.19.5',
+        ],
+      },
+      frontendAccess: VENDOR_FOR_SERVICE_ONLY,
+    }),
+    startSlapd({
+      rootDse: { attributes: ['vendorName: 389 Project', 'vendorVersion: 389-Directory/2.4.5'] },
+      // Without objectClass (searchable, so the filter still matches, but not read) nothing says OpenLDAP.
+      frontendAccess: ['to dn.base="" attrs=objectClass by * search', ...VENDOR_FOR_SERVICE_ONLY],
+    }),
+  ]);
 });
 after(async () => {
   try {
     await assertNoSecretsInLogs();
   } finally {
-    await adLike.destroy();
+    await Promise.all([adLike.destroy(), ds389Like.destroy()]);
   }
 });
 
+/** What the check reads from the root DSE and says about it, as the service account or anonymously. */
+async function serverKind(
+  slapd: Slapd,
+  as: 'service' | 'anonymous',
+): Promise<{ server: ServerInfo; code: number; text: string }> {
+  const anonymous = as === 'anonymous' ? { LDAP_BIND_DN: '', LDAP_BIND_PASSWORD: '' } : {};
+  const env: Record<string, string> = openldapEnv(slapd, anonymous);
+  for (const [name, value] of Object.entries(env)) if (value === '') Reflect.deleteProperty(env, name);
+  const config = loadConfig(env);
+  const probe = await DirectoryProbe.connect(config.ldap, slapd.url);
+  try {
+    const server = await probe.serverInfo();
+    let text = '';
+    const report = new Report(
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          text += chunk.toString();
+          done();
+        },
+      }),
+    );
+    checkPreset(config, server, report);
+    return { server, code: report.exitCode, text };
+  } finally {
+    await probe.close();
+  }
+}
+
 describe('--check: the kind of server, from its root DSE', () => {
   it('recognises Active Directory by its capability and tells an openldap preset to change', async () => {
-    const config = loadConfig(openldapEnv(adLike));
-    const probe = await DirectoryProbe.connect(config.ldap, adLike.url);
-    try {
-      const server = await probe.serverInfo();
-      assert.deepEqual(server, {
-        kind: 'activedirectory',
-        description: 'Samba Team 4.19.5',
-        namingContexts: [seed.baseDn],
-      });
-      let text = '';
-      const report = new Report(
-        new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            text += chunk.toString();
-            done();
-          },
-        }),
+    const r = await serverKind(adLike, 'service');
+    assert.deepEqual(r.server, {
+      kind: 'activedirectory',
+      description: 'Samba Team 4.19.5',
+      namingContexts: [seed.baseDn],
+    });
+    assert.equal(r.code, EXIT.misconfigured);
+    assert.equal(
+      r.text,
+      '  info  server: Samba Team 4.19.5 (Active Directory)\n' +
+        '  FAIL  LDAP_PRESET=openldap, but the server is Active Directory: set LDAP_PRESET=activedirectory\n',
+    );
+  });
+
+  it('names the kind when the server gives no vendor, and says so when it cannot tell', async () => {
+    const cases: [Slapd, 'service' | 'anonymous', ServerInfo['kind'], string][] = [
+      [adLike, 'anonymous', 'activedirectory', 'Active Directory'],
+      [ds389Like, 'service', '389ds', '389 Project 389-Directory/2.4.5'],
+      [ds389Like, 'anonymous', 'unknown', 'unknown server'],
+    ];
+    for (const [slapd, as, kind, description] of cases) {
+      const { server } = await serverKind(slapd, as);
+      assert.deepEqual(
+        server,
+        { kind, description, namingContexts: [seed.baseDn] },
+        `${description} (${as})`,
       );
-      checkPreset(config, server, report);
-      assert.equal(report.exitCode, EXIT.misconfigured);
-      assert.equal(
-        text,
-        '  info  server: Samba Team 4.19.5 (Active Directory)\n' +
-          '  FAIL  LDAP_PRESET=openldap, but the server is Active Directory: set LDAP_PRESET=activedirectory\n',
-      );
-    } finally {
-      await probe.close();
     }
   });
 });
