@@ -1,6 +1,6 @@
 // What kind of server the configuration check thinks it talks to, read from a real root DSE: slapds that
 // describe themselves as Active Directory does (AD's capability OID, a vendor name) or as 389 Directory
-// Server does (its vendor, no OpenLDAP object class), read with and without the vendor.
+// Server does (its vendor, no OpenLDAP object class), read with and without the vendor, or not at all.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -46,8 +46,12 @@ before(async () => {
     }),
     startSlapd({
       rootDse: { attributes: ['vendorName: 389 Project', 'vendorVersion: 389-Directory/2.4.5'] },
-      // Without objectClass (searchable, so the filter still matches, but not read) nothing says OpenLDAP.
-      frontendAccess: ['to dn.base="" attrs=objectClass by * search', ...VENDOR_FOR_SERVICE_ONLY],
+      // The service account may search objectClass but not read it, so nothing says OpenLDAP; anonymous
+      // clients get no root DSE at all.
+      frontendAccess: [
+        `to dn.base="" attrs=objectClass by dn.exact="${seed.service.dn}" search by * none`,
+        `to dn.base="" by dn.exact="${seed.service.dn}" read by * none`,
+      ],
     }),
   ]);
 });
@@ -104,18 +108,23 @@ describe('--check: the kind of server, from its root DSE', () => {
   });
 
   it('names the kind when the server gives no vendor, and says so when it cannot tell', async () => {
-    const cases: [Slapd, 'service' | 'anonymous', ServerInfo['kind'], string][] = [
-      [adLike, 'anonymous', 'activedirectory', 'Active Directory'],
-      [ds389Like, 'service', '389ds', '389 Project 389-Directory/2.4.5'],
-      [ds389Like, 'anonymous', 'unknown', 'unknown server'],
+    const cases: [Slapd, 'service' | 'anonymous', ServerInfo][] = [
+      [
+        adLike,
+        'anonymous',
+        { kind: 'activedirectory', description: 'Active Directory', namingContexts: [seed.baseDn] },
+      ],
+      [
+        ds389Like,
+        'service',
+        { kind: '389ds', description: '389 Project 389-Directory/2.4.5', namingContexts: [seed.baseDn] },
+      ],
+      // No root DSE: nothing to tell, and no naming context to look for a lost base DN in.
+      [ds389Like, 'anonymous', { kind: 'unknown', description: 'unknown server', namingContexts: [] }],
     ];
-    for (const [slapd, as, kind, description] of cases) {
-      const { server } = await serverKind(slapd, as);
-      assert.deepEqual(
-        server,
-        { kind, description, namingContexts: [seed.baseDn] },
-        `${description} (${as})`,
-      );
+    for (const [slapd, as, expected] of cases) {
+      const r = await serverKind(slapd, as);
+      assert.deepEqual(r.server, expected, `${expected.description} (${as})`);
     }
   });
 });
