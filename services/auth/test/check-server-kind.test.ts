@@ -8,7 +8,7 @@ import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { assertNoSecretsInLogs } from '@registry-ldap-auth/stack/credentials';
 import { loadConfig } from '../src/config.ts';
-import { checkPreset } from '../src/check/directory-checks.ts';
+import { checkBases, checkPreset } from '../src/check/directory-checks.ts';
 import { DirectoryProbe } from '../src/check/directory-probe.ts';
 import type { ServerInfo } from '../src/check/directory-probe.ts';
 import { EXIT, Report } from '../src/check/report.ts';
@@ -63,6 +63,18 @@ after(async () => {
   }
 });
 
+/** A report whose lines are collected as they are written. */
+function collect(): { report: Report; text: () => string } {
+  let text = '';
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { report: new Report(out), text: () => text };
+}
+
 /** What the check reads from the root DSE and says about it, as the service account or anonymously. */
 async function serverKind(
   slapd: Slapd,
@@ -75,17 +87,9 @@ async function serverKind(
   const probe = await DirectoryProbe.connect(config.ldap, slapd.url);
   try {
     const server = await probe.serverInfo();
-    let text = '';
-    const report = new Report(
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-    );
+    const { report, text } = collect();
     checkPreset(config, server, report);
-    return { server, code: report.exitCode, text };
+    return { server, code: report.exitCode, text: text() };
   } finally {
     await probe.close();
   }
@@ -125,6 +129,31 @@ describe('--check: the kind of server, from its root DSE', () => {
     for (const [slapd, as, expected] of cases) {
       const r = await serverKind(slapd, as);
       assert.deepEqual(r.server, expected, `${expected.description} (${as})`);
+    }
+  });
+
+  it('names no naming contexts for a missing base DN when the server shows none', async () => {
+    const env: Record<string, string> = openldapEnv(ds389Like, {
+      LDAP_USER_BASE_DN: `ou=staff,${seed.baseDn}`,
+    });
+    delete env['LDAP_BIND_DN'];
+    delete env['LDAP_BIND_PASSWORD'];
+    const config = loadConfig(env);
+    const probe = await DirectoryProbe.connect(config.ldap, ds389Like.url);
+    try {
+      const { report, text } = collect();
+      // Anonymous clients see neither the root DSE nor the entries: both bases look missing.
+      assert.deepEqual(await checkBases(config, probe, await probe.serverInfo(), report), {
+        users: false,
+        groups: false,
+      });
+      assert.equal(
+        text(),
+        `  FAIL  LDAP_USER_BASE_DN=ou=staff,${seed.baseDn} does not exist on the server\n` +
+          `  FAIL  LDAP_GROUP_BASE_DN=${seed.groupsDn} does not exist on the server\n`,
+      );
+    } finally {
+      await probe.close();
     }
   });
 });
