@@ -30,6 +30,13 @@ export interface SlapdOptions {
    * there); by default it runs here on 127.0.0.1.
    */
   netns?: Pick<Netns, 'nsIp' | 'wrap'>;
+  /**
+   * Attributes added to the root DSE (olcRootDSE), `name: value` lines, with the definitions of any the
+   * OpenLDAP schemas lack: a server that describes itself differently (vendorName, AD's capabilities).
+   */
+  rootDse?: { readonly attributes: readonly string[]; readonly attributeTypes?: readonly string[] };
+  /** olcAccess rules of the frontend, which decide who reads what of the root DSE (`to dn.base="" …`). */
+  frontendAccess?: readonly string[];
 }
 
 export interface Slapd {
@@ -64,7 +71,7 @@ const TOOL_OPTIONS = { ...NO_STDIN, env: { ...process.env, LDAPNOINIT: '1' } };
 function configLdif(
   dir: string,
   tls: { cert: string; key: string; ca: string },
-  options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead'>,
+  options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead' | 'rootDse' | 'frontendAccess'>,
 ): string {
   const service = seed.service.dn;
   const records = [
@@ -91,11 +98,22 @@ function configLdif(
     ],
     ['dn: cn=schema,cn=config', 'objectClass: olcSchemaConfig', 'cn: schema'],
     ...SCHEMAS.map((s) => [`include: file:///etc/ldap/schema/${s}.ldif`]),
+    ...((options.rootDse?.attributeTypes ?? []).length === 0
+      ? []
+      : [
+          [
+            'dn: cn=rootdse,cn=schema,cn=config',
+            'objectClass: olcSchemaConfig',
+            'cn: rootdse',
+            ...(options.rootDse?.attributeTypes ?? []).map((t) => `olcAttributeTypes: ${t}`),
+          ],
+        ]),
     [
       'dn: olcDatabase={-1}frontend,cn=config',
       'objectClass: olcDatabaseConfig',
       'objectClass: olcFrontendConfig',
       'olcDatabase: {-1}frontend',
+      ...(options.frontendAccess ?? []).map((rule, i) => `olcAccess: {${i}}${rule}`),
     ],
     // Nobody administers cn=config over the wire: the tests get a fresh config per instance instead.
     [
@@ -215,6 +233,17 @@ async function buildConfig(dir: string, options: SlapdOptions): Promise<string> 
   const configFile = join(dir, 'config.ldif');
   await writeFile(configFile, configLdif(dir, { ...tls, ca: pki.caCert }, options));
   await run('slapadd', ['-n0', '-F', join(dir, 'slapd.d'), '-l', configFile], TOOL_OPTIONS);
+  if (options.rootDse !== undefined) {
+    // Added once cn=config holds the schema: slapd reads the file right away, and its attributes must exist.
+    const rootDseFile = join(dir, 'rootdse.ldif');
+    await writeFile(rootDseFile, ['dn:', ...options.rootDse.attributes, ''].join('\n'));
+    const change = join(dir, 'rootdse-config.ldif');
+    await writeFile(
+      change,
+      `dn: cn=config\nchangetype: modify\nadd: olcRootDSE\nolcRootDSE: ${rootDseFile}\n`,
+    );
+    await run('slapmodify', ['-n0', '-F', join(dir, 'slapd.d'), '-l', change], TOOL_OPTIONS);
+  }
   return pki.caCert;
 }
 

@@ -21,6 +21,10 @@ const testFiles = [
   // tokens' claims and the authenticator, against a local HTTPS issuer on the test's clock.
   'test/oidc-keys.test.ts',
   'test/oidc-tokens.test.ts',
+  // The configuration check (--check) in-process: its report against slapd, a refused port, a silent
+  // listener, TLS listeners that do not verify, and root DSEs that say Active Directory or 389 DS.
+  'test/check-inprocess.test.ts',
+  'test/check-server-kind.test.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

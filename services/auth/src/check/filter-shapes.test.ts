@@ -21,6 +21,10 @@ describe('filter shapes', () => {
     assert.equal(groupsFilter('(memberUid={username})'), '(objectClass=*)');
   });
 
+  it('turns a clause with text around the placeholder into a presence test too', () => {
+    assert.equal(usersFilter('(|(cn=user-{username})(mail={username}@example.test))'), '(|(cn=*)(mail=*))');
+  });
+
   it('keeps clauses without placeholders as they are', () => {
     assert.equal(
       usersFilter('(&(uid={username})(!(pwdAccountLockedTime=*)))'),

@@ -12,6 +12,18 @@ describe('unknownVariables', () => {
     ]);
   });
 
+  it('suggests a variable up to a third of the name away, and lists the unknown ones in order', () => {
+    // LDAP_PORT is 3 edits from LDAP_URL (a third of 9); CACHE_SECONDS 4 from CACHE_TTL_SECONDS (13 / 3 = 4.3).
+    assert.deepEqual(
+      unknownVariables({ LDAP_PORT: '636', CACHE_SECONDS: '60', LOCKOUT_ZZZZZZZZZZZZ: '1' }, known),
+      [
+        { name: 'CACHE_SECONDS', suggestion: 'CACHE_TTL_SECONDS' },
+        { name: 'LDAP_PORT', suggestion: 'LDAP_URL' },
+        { name: 'LOCKOUT_ZZZZZZZZZZZZ' },
+      ],
+    );
+  });
+
   it('ignores every variable the configuration reads, *_PASSWORD_FILE included', () => {
     const env = Object.fromEntries(known.map((name) => [name, 'x']));
     assert.ok(known.includes('LDAP_BIND_PASSWORD_FILE'));
