@@ -17,6 +17,7 @@ describe('requiredAccess: the distribution route table', () => {
     ['HEAD', '/v2/', [{ action: 'login' }]],
     ['GET', '/v2/_catalog?n=100&last=a', [{ action: 'catalog' }]],
     ['GET', '/v2/team/app/tags/list', [{ action: 'pull', repository: 'team/app' }]],
+    ['HEAD', '/v2/team/app/tags/list', [{ action: 'pull', repository: 'team/app' }]],
     ['GET', '/v2/team/app/manifests/v1.2.3', [{ action: 'pull', repository: 'team/app' }]],
     ['HEAD', `/v2/app/manifests/${DIGEST}`, [{ action: 'pull', repository: 'app' }]],
     ['PUT', '/v2/app/manifests/latest', [{ action: 'push', repository: 'app' }]],
@@ -35,6 +36,16 @@ describe('requiredAccess: the distribution route table', () => {
     ['GET', '/v2/app/blobs/uploads/abc-123', [{ action: 'push', repository: 'app' }]],
     ['DELETE', '/v2/app/blobs/uploads/abc-123', [{ action: 'push', repository: 'app' }]],
     ['GET', `/v2/app/referrers/${DIGEST}?artifactType=x`, [{ action: 'pull', repository: 'app' }]],
+    ['HEAD', `/v2/app/referrers/${DIGEST}`, [{ action: 'pull', repository: 'app' }]],
+    // The registry reads `from` only when an upload starts (POST); elsewhere it is no extra access.
+    ['GET', '/v2/app/manifests/latest?from=other', [{ action: 'pull', repository: 'app' }]],
+    ['PUT', '/v2/app/manifests/latest?from=Other&from=x', [{ action: 'push', repository: 'app' }]],
+    [
+      'PUT',
+      `/v2/app/blobs/uploads/abc-123?digest=${DIGEST}&from=other`,
+      [{ action: 'push', repository: 'app' }],
+    ],
+    ['PATCH', '/v2/app/blobs/uploads/abc-123?from=other', [{ action: 'push', repository: 'app' }]],
     // A repository may itself be called "blobs" or "manifests".
     ['GET', '/v2/blobs/manifests/latest', [{ action: 'pull', repository: 'blobs' }]],
     [
