@@ -31,7 +31,13 @@ class DownAwareDirectory extends FakeDirectory {
 }
 
 function setup(
-  options: { maxConcurrent?: number; maxQueued?: number; timeoutMs?: number; stale?: number } = {},
+  options: {
+    maxConcurrent?: number;
+    maxQueued?: number;
+    timeoutMs?: number;
+    stale?: number;
+    addressMax?: number;
+  } = {},
 ) {
   let now = 0;
   const clock = () => now;
@@ -47,7 +53,13 @@ function setup(
       maxEntries: 100,
       now: clock,
     }),
-    lockout: new Lockout({ maxFailures: 1000, windowSeconds: 300, durationSeconds: 300, now: clock }),
+    lockout: new Lockout({
+      maxFailures: 1000,
+      addressMaxFailures: options.addressMax ?? 1000,
+      windowSeconds: 300,
+      durationSeconds: 300,
+      now: clock,
+    }),
     policy: new Policy(
       rulesFromConfig({
         pushGroups: ['registry-pushers'],
@@ -104,6 +116,7 @@ describe('Decider: bounded waits', () => {
       ],
     );
     assert.equal(directory.calls.findUser, 3, 'the two beyond the queue never asked the directory');
+    assert.equal(decisions[3]?.error, '2 directory verifications already waiting');
   });
 
   it('drops a waiter whose deadline passed: its verification never runs', async () => {
@@ -113,8 +126,14 @@ describe('Decider: bounded waits', () => {
       Promise.resolve(decider.decide(request(basic('alice', 'alice-password')))),
       Promise.resolve(decider.decide(request(basic('alice', 'another-password')))),
     ]);
-    assert.equal(first.reason, 'directory_unavailable');
-    assert.equal(second.reason, 'directory_unavailable');
+    assert.deepEqual(
+      [first.reason, first.error],
+      ['directory_unavailable', 'the directory did not answer within 40 ms'],
+    );
+    assert.deepEqual(
+      [second.reason, second.error],
+      ['directory_unavailable', 'no directory slot came free within 40 ms'],
+    );
     await until(() => directory.calls.resolveGroups === 1); // the first one's round trip ends
     await sleep(20);
     assert.equal(directory.calls.findUser, 1, 'nobody waited for the second: it never reached the directory');
@@ -147,5 +166,17 @@ describe('Decider: bounded waits', () => {
       (await decider.decide(request(basic('alice', 'alice-password')))).reason,
       'directory_unavailable',
     );
+  });
+
+  it('answers directory_unavailable, never locked_out, when the checks in flight for an address do not settle in time', async () => {
+    const { decider, directory } = setup({ timeoutMs: 40, addressMax: 1 });
+    const release = directory.hold();
+    const first = Promise.resolve(decider.decide(request(basic('alice', 'wrong-1'))));
+    const second = await decider.decide(request(basic('alice', 'wrong-2')));
+    // Which deadline answers (the decision's or the wait for a place) is a race; both are an outage.
+    assert.equal(second.reason, 'directory_unavailable');
+    release();
+    await first; // whichever came first for it, its deadline or the directory's answer
+    assert.equal(directory.calls.findUser, 1, 'the second never reached the directory');
   });
 });

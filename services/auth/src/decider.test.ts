@@ -560,6 +560,33 @@ describe('Decider', () => {
         lock: 'user',
       });
       assert.equal(directory.calls.verifyPassword, 2);
+      const searches = directory.calls.findUser;
+      const again = await decider.decide(request(basic('alice@example.test', 'another')));
+      assert.deepEqual([again.reason, again.source], ['locked_out', 'none']);
+      assert.equal(directory.calls.findUser, searches, 'the search named the account: no second search');
+    });
+
+    it('a cache hit on any login form of a locked account is locked_out, the right password included', async () => {
+      const { decider } = setup({ maxFailures: 2, addressMaxFailures: 100 });
+      const upn = basic('alice@example.test', 'alice-password');
+      assert.equal((await decider.decide(request(upn))).reason, 'granted');
+      for (const [i, address] of ['203.0.113.1', '203.0.113.2'].entries())
+        await decider.decide(request(basic('alice', `guess-${i}`), 'GET', undefined, address));
+      const d = decider.decide(request(upn, 'GET', undefined, '198.51.100.9'));
+      assert.ok(!(d instanceof Promise));
+      assert.deepEqual([d.reason, d.lock], ['locked_out', 'user']);
+    });
+
+    it('a directory that could not be asked holds no place: the address is not left busy', async () => {
+      const { decider, directory } = setup({ maxFailures: 2, addressMaxFailures: 2 });
+      directory.available = false;
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await decider.decide(request(basic('alice', 'alice-password')))).reason,
+          'directory_unavailable',
+        );
+      directory.available = true;
+      assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).reason, 'granted');
     });
   });
 
