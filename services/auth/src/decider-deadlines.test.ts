@@ -155,6 +155,16 @@ describe('Decider: bounded waits', () => {
     }
   });
 
+  it('while the directory is known down, an expired refusal is not served: the outage is', async () => {
+    const { decider, directory, advance } = setup({ stale: 600 });
+    await decider.decide(request(basic('alice', 'wrong')));
+    advance(31);
+    directory.available = false;
+    directory.down = true;
+    const d = await decider.decide(request(basic('alice', 'wrong')));
+    assert.deepEqual([d.reason, d.source], ['directory_unavailable', 'directory']);
+  });
+
   it('tells a misconfigured directory apart from an unreachable one (both fail closed)', async () => {
     const { decider, directory } = setup();
     directory.misconfigured = true;

@@ -126,6 +126,8 @@ describe('Decider', () => {
     assert.ok(decisions.every((d) => d.reason === 'invalid_password'));
     assert.equal(directory.calls.verifyPassword, 20);
     assert.equal(directory.maxBinding, 3);
+    const later = await decider.decide(request(basic('bob', 'bob-password')));
+    assert.equal(later.reason, 'granted', 'every slot came free again');
   });
 
   it('a burst of right passwords from one address past its limit all get in: busy is no lockout', async () => {
@@ -254,6 +256,17 @@ describe('Decider', () => {
       (await decider.decide(request(basic('alice', 'alice-password')))).reason,
       'directory_unavailable',
     );
+  });
+
+  it('an expired entry of the canonical name is not honoured for another login form while the directory is up', async () => {
+    const { decider, directory, advance } = setup({ staleIfErrorSeconds: 600 });
+    await decider.decide(request(basic('alice', 'alice-password')));
+    advance(301);
+    const alice = directory.users.get('alice');
+    assert.ok(alice);
+    directory.users.set('alice', { ...alice, password: 'changed' }); // changed in the directory meanwhile
+    const d = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+    assert.deepEqual([d.reason, directory.calls.verifyPassword], ['invalid_password', 2]);
   });
 
   it('without stale-if-error an expired entry is not used during an outage', async () => {
@@ -526,6 +539,14 @@ describe('Decider', () => {
       const locked = decider.decide(request(basic('bob', 'bob-password'), 'PUT'));
       assert.ok(!(locked instanceof Promise), 'refused before the cache and the directory');
       assert.deepEqual(locked, { ...context, reason: 'locked_out', source: 'none', lock: 'user' });
+    });
+
+    it('an account locked by its first failure refuses the next attempt of that login before a search', async () => {
+      const { decider, directory } = setup({ maxFailures: 1, addressMaxFailures: 100 });
+      assert.equal((await decider.decide(request(basic('bob', 'a')))).reason, 'invalid_password');
+      const d = decider.decide(request(basic('bob', 'bob-password')));
+      assert.ok(!(d instanceof Promise));
+      assert.deepEqual([d.reason, d.source, directory.calls.findUser], ['locked_out', 'none', 1]);
     });
 
     it('a user the directory does not know: answered from the negative cache, then locked under the login', async () => {
