@@ -137,6 +137,17 @@ describe('Decider: bounded waits', () => {
     await until(() => directory.calls.resolveGroups === 1); // the first one's round trip ends
     await sleep(20);
     assert.equal(directory.calls.findUser, 1, 'nobody waited for the second: it never reached the directory');
+    // Once the first round trip has ended its slot is free for the next check, not handed to the waiter
+    // that gave up (asked until answered, with a deadline: the first may still be resolving groups).
+    directory.latencyMs = 0;
+    const ask = () => Promise.resolve(decider.decide(request(basic('alice', 'wrong-later'))));
+    const deadline = Date.now() + 2000;
+    let later = await ask();
+    while (later.reason === 'directory_unavailable' && Date.now() < deadline) {
+      await sleep(5);
+      later = await ask();
+    }
+    assert.equal(later.reason, 'invalid_password');
   });
 
   it('serves a stale entry at once while the directory is known down, without asking it', async () => {

@@ -305,6 +305,8 @@ describe('Decider', () => {
     const upn = await decider.decide(request(basic('alice@example.test', 'alice-password')));
     assert.deepEqual([upn.reason, upn.identity?.username], ['granted', 'alice']);
     assert.deepEqual([directory.calls.findUser, directory.calls.verifyPassword], [2, 1]);
+    const again = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+    assert.deepEqual([again.source, directory.calls.findUser], ['cache', 2], 'that form is cached too');
     assert.equal(
       (await decider.decide(request(basic('alice@example.test', 'wrong')))).reason,
       'invalid_password',
@@ -459,7 +461,10 @@ describe('Decider', () => {
       ]);
       assert.equal(directory.calls.verifyPassword, binds + 1, 'one bind for both');
       assert.equal(home.reason, 'granted');
-      assert.equal(stranger.reason, 'locked_out');
+      assert.deepEqual(
+        [stranger.reason, stranger.source, stranger.lock],
+        ['locked_out', 'directory', 'user'],
+      );
     });
   });
 
