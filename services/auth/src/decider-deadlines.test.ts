@@ -31,7 +31,13 @@ class DownAwareDirectory extends FakeDirectory {
 }
 
 function setup(
-  options: { maxConcurrent?: number; maxQueued?: number; timeoutMs?: number; stale?: number } = {},
+  options: {
+    maxConcurrent?: number;
+    maxQueued?: number;
+    timeoutMs?: number;
+    stale?: number;
+    addressMax?: number;
+  } = {},
 ) {
   let now = 0;
   const clock = () => now;
@@ -47,7 +53,13 @@ function setup(
       maxEntries: 100,
       now: clock,
     }),
-    lockout: new Lockout({ maxFailures: 1000, windowSeconds: 300, durationSeconds: 300, now: clock }),
+    lockout: new Lockout({
+      maxFailures: 1000,
+      addressMaxFailures: options.addressMax ?? 1000,
+      windowSeconds: 300,
+      durationSeconds: 300,
+      now: clock,
+    }),
     policy: new Policy(
       rulesFromConfig({
         pushGroups: ['registry-pushers'],
@@ -104,6 +116,7 @@ describe('Decider: bounded waits', () => {
       ],
     );
     assert.equal(directory.calls.findUser, 3, 'the two beyond the queue never asked the directory');
+    assert.equal(decisions[3]?.error, '2 directory verifications already waiting');
   });
 
   it('drops a waiter whose deadline passed: its verification never runs', async () => {
@@ -113,11 +126,28 @@ describe('Decider: bounded waits', () => {
       Promise.resolve(decider.decide(request(basic('alice', 'alice-password')))),
       Promise.resolve(decider.decide(request(basic('alice', 'another-password')))),
     ]);
-    assert.equal(first.reason, 'directory_unavailable');
-    assert.equal(second.reason, 'directory_unavailable');
+    assert.deepEqual(
+      [first.reason, first.error],
+      ['directory_unavailable', 'the directory did not answer within 40 ms'],
+    );
+    assert.deepEqual(
+      [second.reason, second.error],
+      ['directory_unavailable', 'no directory slot came free within 40 ms'],
+    );
     await until(() => directory.calls.resolveGroups === 1); // the first one's round trip ends
     await sleep(20);
     assert.equal(directory.calls.findUser, 1, 'nobody waited for the second: it never reached the directory');
+    // Once the first round trip has ended its slot is free for the next check, not handed to the waiter
+    // that gave up (asked until answered, with a deadline: the first may still be resolving groups).
+    directory.latencyMs = 0;
+    const ask = () => Promise.resolve(decider.decide(request(basic('alice', 'wrong-later'))));
+    const deadline = Date.now() + 2000;
+    let later = await ask();
+    while (later.reason === 'directory_unavailable' && Date.now() < deadline) {
+      await sleep(5);
+      later = await ask();
+    }
+    assert.equal(later.reason, 'invalid_password');
   });
 
   it('serves a stale entry at once while the directory is known down, without asking it', async () => {
@@ -136,6 +166,16 @@ describe('Decider: bounded waits', () => {
     }
   });
 
+  it('while the directory is known down, an expired refusal is not served: the outage is', async () => {
+    const { decider, directory, advance } = setup({ stale: 600 });
+    await decider.decide(request(basic('alice', 'wrong')));
+    advance(31);
+    directory.available = false;
+    directory.down = true;
+    const d = await decider.decide(request(basic('alice', 'wrong')));
+    assert.deepEqual([d.reason, d.source], ['directory_unavailable', 'directory']);
+  });
+
   it('tells a misconfigured directory apart from an unreachable one (both fail closed)', async () => {
     const { decider, directory } = setup();
     directory.misconfigured = true;
@@ -147,5 +187,17 @@ describe('Decider: bounded waits', () => {
       (await decider.decide(request(basic('alice', 'alice-password')))).reason,
       'directory_unavailable',
     );
+  });
+
+  it('answers directory_unavailable, never locked_out, when the checks in flight for an address do not settle in time', async () => {
+    const { decider, directory } = setup({ timeoutMs: 40, addressMax: 1 });
+    const release = directory.hold();
+    const first = Promise.resolve(decider.decide(request(basic('alice', 'wrong-1'))));
+    const second = await decider.decide(request(basic('alice', 'wrong-2')));
+    // Which deadline answers (the decision's or the wait for a place) is a race; both are an outage.
+    assert.equal(second.reason, 'directory_unavailable');
+    release();
+    await first; // whichever came first for it, its deadline or the directory's answer
+    assert.equal(directory.calls.findUser, 1, 'the second never reached the directory');
   });
 });

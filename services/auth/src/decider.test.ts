@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
+import type { FakeUser } from '../test/support/fake-directory.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { Decider } from './decider.ts';
-import type { DecisionRequest } from './decider.ts';
+import type { Decision, DecisionRequest } from './decider.ts';
+import type { UserEntry } from './directory/directory.ts';
+import { DirectoryUnavailableError } from './directory/errors.ts';
 import { Lockout } from './lockout.ts';
 import type { LockoutEvent } from './lockout.ts';
+import { TokenAuthenticator } from './oidc/token-authenticator.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
+import type { Access } from './registry-scope.ts';
 
 function setup(
   options: {
@@ -14,11 +19,13 @@ function setup(
     maxFailures?: number;
     addressMaxFailures?: number;
     maxConcurrent?: number;
+    tokens?: TokenAuthenticator;
+    directory?: (users: Record<string, FakeUser>) => FakeDirectory;
   } = {},
 ) {
   let now = 0;
   const clock = () => now;
-  const directory = new FakeDirectory({
+  const directory = (options.directory ?? ((users) => new FakeDirectory(users)))({
     alice: { password: 'alice-password', groups: ['registry-pushers'], aliases: ['alice@example.test'] },
     bob: { password: 'bob-password', groups: ['registry-users'] },
     carol: { password: 'carol-password', groups: [] },
@@ -53,6 +60,7 @@ function setup(
     ),
     normalizeLogin: (login) => login.replace(/^[^\\]+\\/, ''),
     ...(options.maxConcurrent === undefined ? {} : { maxConcurrentVerifications: options.maxConcurrent }),
+    tokens: options.tokens,
   });
   return { decider, directory, lockouts, advance: (s: number) => (now += s * 1000) };
 }
@@ -118,6 +126,8 @@ describe('Decider', () => {
     assert.ok(decisions.every((d) => d.reason === 'invalid_password'));
     assert.equal(directory.calls.verifyPassword, 20);
     assert.equal(directory.maxBinding, 3);
+    const later = await decider.decide(request(basic('bob', 'bob-password')));
+    assert.equal(later.reason, 'granted', 'every slot came free again');
   });
 
   it('a burst of right passwords from one address past its limit all get in: busy is no lockout', async () => {
@@ -248,6 +258,17 @@ describe('Decider', () => {
     );
   });
 
+  it('an expired entry of the canonical name is not honoured for another login form while the directory is up', async () => {
+    const { decider, directory, advance } = setup({ staleIfErrorSeconds: 600 });
+    await decider.decide(request(basic('alice', 'alice-password')));
+    advance(301);
+    const alice = directory.users.get('alice');
+    assert.ok(alice);
+    directory.users.set('alice', { ...alice, password: 'changed' }); // changed in the directory meanwhile
+    const d = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+    assert.deepEqual([d.reason, directory.calls.verifyPassword], ['invalid_password', 2]);
+  });
+
   it('without stale-if-error an expired entry is not used during an outage', async () => {
     const { decider, directory, advance } = setup();
     await decider.decide(request(basic('alice', 'alice-password')));
@@ -284,6 +305,8 @@ describe('Decider', () => {
     const upn = await decider.decide(request(basic('alice@example.test', 'alice-password')));
     assert.deepEqual([upn.reason, upn.identity?.username], ['granted', 'alice']);
     assert.deepEqual([directory.calls.findUser, directory.calls.verifyPassword], [2, 1]);
+    const again = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+    assert.deepEqual([again.source, directory.calls.findUser], ['cache', 2], 'that form is cached too');
     assert.equal(
       (await decider.decide(request(basic('alice@example.test', 'wrong')))).reason,
       'invalid_password',
@@ -438,7 +461,269 @@ describe('Decider', () => {
       ]);
       assert.equal(directory.calls.verifyPassword, binds + 1, 'one bind for both');
       assert.equal(home.reason, 'granted');
-      assert.equal(stranger.reason, 'locked_out');
+      assert.deepEqual(
+        [stranger.reason, stranger.source, stranger.lock],
+        ['locked_out', 'directory', 'user'],
+      );
+    });
+  });
+
+  describe('what each answer carries (the audit line and the status are built from it)', () => {
+    const app: Access[] = [{ action: 'pull', repository: 'app' }];
+    const alice = basic('alice', 'alice-password');
+    const refusedEarly: [string, Partial<DecisionRequest>, Decision][] = [
+      ['an empty method', { method: '' }, { reason: 'proxy_misconfigured', source: 'none' }],
+      ['an empty URI', { uri: '' }, { reason: 'proxy_misconfigured', source: 'none' }],
+      [
+        'no credentials, with the action asked for',
+        { authorization: undefined },
+        { access: app, reason: 'no_credentials', source: 'none' },
+      ],
+      [
+        'no credentials on a request that is no registry route',
+        { authorization: undefined, uri: '/v2/a/../b/manifests/x' },
+        { reason: 'no_credentials', source: 'none' },
+      ],
+      [
+        'malformed credentials',
+        { authorization: 'Basic %%%' },
+        { access: app, reason: 'malformed_credentials', source: 'none' },
+      ],
+      [
+        'an empty password, naming the login',
+        { authorization: basic('alice', '') },
+        { access: app, login: 'alice', reason: 'empty_password', source: 'none' },
+      ],
+      [
+        'an invalid request, naming the login and what is wrong',
+        { uri: '/v2/a/../b/manifests/x' },
+        { login: 'alice', reason: 'invalid_request', source: 'none', detail: 'dot segment in path' },
+      ],
+    ];
+    for (const [name, change, expected] of refusedEarly) {
+      it(`${name}: answered at once, without the directory`, () => {
+        const { decider, directory } = setup();
+        const d = decider.decide({ ...request(alice), ...change });
+        assert.ok(!(d instanceof Promise));
+        assert.deepEqual(d, expected);
+        assert.equal(directory.calls.findUser, 0);
+      });
+    }
+
+    it('a grant names the login, the access, the canonical identity and where the verdict came from', async () => {
+      const { decider } = setup();
+      const expected = {
+        login: 'Alice',
+        access: app,
+        identity: {
+          username: 'alice',
+          dn: 'uid=alice,ou=people',
+          groups: [{ name: 'registry-pushers', dn: 'cn=registry-pushers,ou=groups' }],
+        },
+        reason: 'granted',
+      };
+      assert.deepEqual(await decider.decide(request(basic('Alice', 'alice-password'))), {
+        ...expected,
+        source: 'directory',
+      });
+      const hit = decider.decide(request(basic('Alice', 'alice-password')));
+      assert.ok(!(hit instanceof Promise), 'a cache hit is answered synchronously');
+      assert.deepEqual(hit, { ...expected, source: 'cache' });
+    });
+
+    it('a refusal by the directory, and the lock that follows, name no identity', async () => {
+      const { decider } = setup({ maxFailures: 2, addressMaxFailures: 100 });
+      const push: Access[] = [{ action: 'push', repository: 'app' }];
+      const context = { login: 'bob', access: push };
+      for (const password of ['a', 'b'])
+        assert.deepEqual(await decider.decide(request(basic('bob', password), 'PUT')), {
+          ...context,
+          reason: 'invalid_password',
+          source: 'directory',
+        });
+      const locked = decider.decide(request(basic('bob', 'bob-password'), 'PUT'));
+      assert.ok(!(locked instanceof Promise), 'refused before the cache and the directory');
+      assert.deepEqual(locked, { ...context, reason: 'locked_out', source: 'none', lock: 'user' });
+    });
+
+    it('an account locked by its first failure refuses the next attempt of that login before a search', async () => {
+      const { decider, directory } = setup({ maxFailures: 1, addressMaxFailures: 100 });
+      assert.equal((await decider.decide(request(basic('bob', 'a')))).reason, 'invalid_password');
+      const d = decider.decide(request(basic('bob', 'bob-password')));
+      assert.ok(!(d instanceof Promise));
+      assert.deepEqual([d.reason, d.source, directory.calls.findUser], ['locked_out', 'none', 1]);
+    });
+
+    it('a user the directory does not know: answered from the negative cache, then locked under the login', async () => {
+      const { decider, directory, lockouts } = setup({ maxFailures: 2, addressMaxFailures: 100 });
+      for (let i = 0; i < 3; i++) {
+        const d = await decider.decide(request(basic('Nobody', 'guess-1')));
+        assert.deepEqual(
+          [d.reason, d.source, d.login],
+          ['unknown_user', i === 0 ? 'directory' : 'cache', 'Nobody'],
+        );
+      }
+      assert.equal(directory.calls.findUser, 1);
+      await decider.decide(request(basic('nobody', 'guess-2'), 'GET', undefined, '192.0.2.2'));
+      assert.deepEqual(lockouts, [
+        { kind: 'user', subject: 'nobody', against: 'other addresses', until: 300_000 },
+      ]);
+      const d = await decider.decide(request(basic('NOBODY', 'guess-3'), 'GET', undefined, '192.0.2.3'));
+      assert.deepEqual([d.reason, d.lock], ['locked_out', 'user']);
+      assert.equal(directory.calls.findUser, 2);
+    });
+
+    it('a lock found only once the search has named the account answers locked_out from the directory', async () => {
+      // `alice@example.test` is not yet known to be alice: the search runs, the bind is refused.
+      const { decider, directory } = setup({ maxFailures: 2, addressMaxFailures: 100 });
+      for (const password of ['a', 'b']) await decider.decide(request(basic('alice', password)));
+      const d = await decider.decide(request(basic('alice@example.test', 'alice-password')));
+      assert.deepEqual(d, {
+        login: 'alice@example.test',
+        access: app,
+        reason: 'locked_out',
+        source: 'directory',
+        lock: 'user',
+      });
+      assert.equal(directory.calls.verifyPassword, 2);
+      const searches = directory.calls.findUser;
+      const again = await decider.decide(request(basic('alice@example.test', 'another')));
+      assert.deepEqual([again.reason, again.source], ['locked_out', 'none']);
+      assert.equal(directory.calls.findUser, searches, 'the search named the account: no second search');
+    });
+
+    it('a cache hit on any login form of a locked account is locked_out, the right password included', async () => {
+      const { decider } = setup({ maxFailures: 2, addressMaxFailures: 100 });
+      const upn = basic('alice@example.test', 'alice-password');
+      assert.equal((await decider.decide(request(upn))).reason, 'granted');
+      for (const [i, address] of ['203.0.113.1', '203.0.113.2'].entries())
+        await decider.decide(request(basic('alice', `guess-${i}`), 'GET', undefined, address));
+      const d = decider.decide(request(upn, 'GET', undefined, '198.51.100.9'));
+      assert.ok(!(d instanceof Promise));
+      assert.deepEqual([d.reason, d.lock], ['locked_out', 'user']);
+    });
+
+    it('a directory that could not be asked holds no place: the address is not left busy', async () => {
+      const { decider, directory } = setup({ maxFailures: 2, addressMaxFailures: 2 });
+      directory.available = false;
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await decider.decide(request(basic('alice', 'alice-password')))).reason,
+          'directory_unavailable',
+        );
+      directory.available = true;
+      assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).reason, 'granted');
+    });
+  });
+
+  describe('never a password in what is logged', () => {
+    const secret = 'pa55-w0rd!';
+    class Quoting extends FakeDirectory {
+      thrown: unknown;
+      override verifyPassword(_user: UserEntry, password: string): Promise<void> {
+        this.calls.verifyPassword++;
+        const thrown =
+          this.thrown ?? new DirectoryUnavailableError(`bind refused for '${password}', twice: ${password}`);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a defect may throw anything
+        return Promise.reject(thrown);
+      }
+    }
+    const quoting = () => {
+      let made: Quoting | undefined;
+      const s = setup({ directory: (users) => (made = new Quoting(users)) });
+      assert.ok(made);
+      return { ...s, directory: made };
+    };
+
+    it('an outage message that quotes the password has it cut out, every time', async () => {
+      const { decider } = quoting();
+      const d = await decider.decide(request(basic('alice', secret)));
+      assert.deepEqual(
+        [d.reason, d.source, d.error],
+        ['directory_unavailable', 'directory', "bind refused for '[redacted]', twice: [redacted]"],
+      );
+    });
+
+    it('a defect that quotes the password: internal_error, the same class of error, the password cut from message and stack', async () => {
+      const { decider, directory } = quoting();
+      directory.thrown = new TypeError(`Cannot read properties of undefined (reading '${secret}')`);
+      const d = await decider.decide(request(basic('alice', secret)));
+      assert.deepEqual(
+        [d.reason, d.source, d.login, d.access],
+        ['internal_error', 'directory', 'alice', [{ action: 'pull', repository: 'app' }]],
+      );
+      assert.equal(d.error, "Cannot read properties of undefined (reading '[redacted]')");
+      assert.ok(d.fault instanceof TypeError);
+      assert.equal(d.fault.message, d.error);
+      assert.match(
+        d.fault.stack ?? '',
+        /^TypeError: Cannot read properties of undefined \(reading '\[redacted\]'\)\n/,
+      );
+      assert.ok(!(d.fault.stack ?? '').includes(secret));
+    });
+
+    it('a defect that does not quote it is passed on as thrown; a thrown string is redacted too', async () => {
+      const { decider, directory } = quoting();
+      const defect = new RangeError('out of range');
+      directory.thrown = defect;
+      const d = await decider.decide(request(basic('alice', secret)));
+      assert.equal(d.fault, defect);
+      assert.equal(d.error, 'out of range');
+      // A wrapper that appends its cause's stack: the message is clean, the stack is not.
+      const wrapped = new Error('bind failed');
+      wrapped.stack = `Error: bind failed\n    at bind\nCaused by: TypeError: reading '${secret}'`;
+      directory.thrown = wrapped;
+      const w = await decider.decide(request(basic('alice', secret)));
+      assert.ok(w.fault instanceof Error);
+      assert.equal(
+        w.fault.stack,
+        "Error: bind failed\n    at bind\nCaused by: TypeError: reading '[redacted]'",
+      );
+      directory.thrown = `no ${secret} here`;
+      const s = await decider.decide(request(basic('alice', secret)));
+      assert.deepEqual(
+        [s.reason, s.error, s.fault],
+        ['internal_error', 'no [redacted] here', 'no [redacted] here'],
+      );
+    });
+  });
+
+  describe('CI job tokens (OIDC_CONFIG_FILE)', () => {
+    const tokens = () =>
+      new TokenAuthenticator(
+        { username: 'ci-job', file: 'rules.yaml', issuers: [] },
+        { key: (t) => t, maxEntries: 10 },
+      );
+
+    it('the token username is checked as a token, never against the directory', async () => {
+      const { decider, directory } = setup({ tokens: tokens() });
+      const d = await decider.decide(request(basic('ci-job', 'not-a-jwt')));
+      assert.deepEqual(
+        [d.reason, d.source, d.login, d.access],
+        ['token_invalid', 'token', 'ci-job', [{ action: 'pull', repository: 'app' }]],
+      );
+      assert.equal(directory.calls.findUser, 0);
+      assert.equal((await decider.decide(request(basic('alice', 'alice-password')))).reason, 'granted');
+    });
+
+    it('refused tokens count against the client address: past its limit, its logins are locked out', async () => {
+      const { decider, directory, lockouts } = setup({
+        tokens: tokens(),
+        maxFailures: 10,
+        addressMaxFailures: 3,
+      });
+      for (let i = 0; i < 3; i++) await decider.decide(request(basic('ci-job', `forged-${i}`)));
+      assert.deepEqual(
+        lockouts.map((e) => [e.kind, e.subject]),
+        [['address', '192.0.2.1']],
+      );
+      const d = await decider.decide(request(basic('alice', 'alice-password')));
+      assert.deepEqual([d.reason, d.lock], ['locked_out', 'address']);
+      assert.equal(directory.calls.findUser, 0);
+      const elsewhere = await decider.decide(
+        request(basic('alice', 'alice-password'), 'GET', undefined, '192.0.2.2'),
+      );
+      assert.equal(elsewhere.reason, 'granted');
     });
   });
 });

@@ -38,14 +38,16 @@ describe('parseDn (RFC 4514)', () => {
     assert.deepEqual(parseDn('1.3.6.1.4.1.1466.0=#04024869'), [
       [{ type: '1.3.6.1.4.1.1466.0', value: '04024869', ber: true }],
     ]);
+    assert.deepEqual(parseDn('12.34=#04AbCd'), [[{ type: '12.34', value: '04abcd', ber: true }]]);
   });
 
   it('an `=` inside a value is part of it', () => {
     assert.deepEqual(parseDn('cn=a=b'), [[{ type: 'cn', value: 'a=b' }]]);
   });
 
-  it('the empty string is the empty DN', () => {
+  it('the empty string is the empty DN, and so are spaces alone', () => {
     assert.deepEqual(parseDn(''), []);
+    assert.deepEqual(parseDn('  '), []);
   });
 
   it('refuses what is not a DN', () => {
@@ -66,6 +68,14 @@ describe('parseDn (RFC 4514)', () => {
       'cn=\\FF',
       'cn=#0',
       'cn=#zz',
+      // Each character RFC 4514 requires escaped, alone.
+      'cn=a<b',
+      'cn=a>b',
+      'cn=a\u0000b',
+      // A type must start the attribute; a BER value must start right after `=` and end at a separator.
+      '_=a',
+      'cn=#qq,cn=#ab',
+      'cn=#04xdc=y',
     ]) {
       assert.equal(parseDn(text), undefined, text);
     }
@@ -117,6 +127,9 @@ describe('sameDn (distinguishedNameMatch)', () => {
     assert.equal(sameDn('cn=a+uid=b,dc=c', 'cn=a,uid=b,dc=c'), false);
     assert.equal(sameDn('cn=a,dc=c', 'cn=a,dc=c,dc=d'), false);
     assert.equal(sameDn('cn=#04024869', 'cn=\\#04024869'), false);
+    assert.equal(sameDn('cn=#6162', 'cn=6162'), false, 'a BER value is not the string of its hex');
+    assert.equal(sameDn('cn=#0401', 'cn=#0402'), false);
+    assert.equal(sameDn('cn=#0A01', 'cn=#0a01'), true);
   });
 
   it('a malformed side never matches, not even itself', () => {
@@ -137,5 +150,11 @@ describe('isWithin: subtree membership by whole RDNs', () => {
     assert.equal(isWithin('dc=example,dc=test', 'ou=people,dc=example,dc=test'), false);
     assert.equal(isWithin('cn=x,dc=myexample,dc=test', 'dc=example,dc=test'), false);
     assert.equal(isWithin('cn=x,ou=a\\,dc=example,dc=test', 'dc=example,dc=test'), false);
+  });
+
+  it('is false when either side is not a DN', () => {
+    assert.equal(isWithin('cn=a\\q,dc=test', 'dc=test'), false);
+    assert.equal(isWithin('cn=a,dc=test', 'dc=test\\'), false);
+    assert.equal(isWithin('cn=a\\', ''), false);
   });
 });

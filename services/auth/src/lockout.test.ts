@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Attempt, Lockout, isBusy } from './lockout.ts';
+import type { Busy } from './lockout.ts';
 import type { LockoutEvent, LockoutOptions } from './lockout.ts';
 
 const BOB = Lockout.accountKey('uid=bob,ou=people,dc=example,dc=test');
@@ -212,5 +213,236 @@ describe('Lockout', () => {
     for (let i = 0; i < 50; i++) assert.equal(attempt(BOB, '192.0.2.1', 'fail'), undefined);
     assert.equal(l.lockOf(BOB, '192.0.2.1'), undefined);
     assert.deepEqual(events, []);
+  });
+
+  it('holds a lock, a window and a familiarity for exactly their length (boundaries)', () => {
+    // A lock lasts LOCKOUT_DURATION_SECONDS to the millisecond; failures LOCKOUT_WINDOW_SECONDS apart
+    // still add up; LOCKOUT_FAMILIAR_SECONDS after a verification the address is a stranger again.
+    const { l, attempt, advance, now } = lockout({ maxFailures: 2, addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.1', 'fail');
+    advance(60);
+    const last = l.begin('192.0.2.2');
+    assert.ok(last instanceof Attempt);
+    assert.equal(l.admit(last, BOB, 'bob'), undefined);
+    assert.ok(isBusy(attempt(BOB, '192.0.2.3', 'fail')), 'the first failure still holds its place');
+    l.fail(last);
+    assert.deepEqual(l.lockOf(BOB, '192.0.2.9'), { kind: 'user', until: now() + 120_000 }, 'window');
+    advance(120);
+    assert.equal(l.lockOf(BOB, '192.0.2.9'), undefined, 'the user lock has ended at its until');
+    assert.equal(attempt(BOB, '192.0.2.9', 'succeed'), undefined);
+    const address = lockout({ addressMaxFailures: 2 });
+    address.l.recordAddressFailure('192.0.2.3');
+    address.l.recordAddressFailure('192.0.2.3');
+    assert.deepEqual(address.l.lockOf(BOB, '192.0.2.3'), { kind: 'address', until: address.now() + 120_000 });
+    address.advance(120);
+    assert.equal(address.l.lockOf(BOB, '192.0.2.3'), undefined, 'the address lock has ended at its until');
+    assert.ok(address.l.begin('192.0.2.3') instanceof Attempt);
+    // Window: failures one millisecond more than LOCKOUT_WINDOW_SECONDS apart do not add up.
+    const late = lockout({ maxFailures: 2, addressMaxFailures: 100 });
+    late.attempt(BOB, '192.0.2.1', 'fail');
+    late.advance(60.001);
+    late.attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(late.l.lockOf(BOB, '192.0.2.1'), undefined);
+    // Familiarity: exactly LOCKOUT_FAMILIAR_SECONDS after the verification, the strangers' lock applies.
+    const home = lockout({ maxFailures: 1, addressMaxFailures: 100, durationSeconds: 7200 });
+    home.attempt(BOB, '192.0.2.10', 'succeed');
+    home.attempt(BOB, '203.0.113.1', 'fail');
+    home.advance(3600);
+    assert.equal(home.l.lockOf(BOB, '192.0.2.10')?.kind, 'user');
+  });
+
+  it('counts failures spread over LOCKOUT_WINDOW_SECONDS, and a stale count holds no place', () => {
+    const { l, attempt, advance } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.1', 'fail');
+    advance(30);
+    attempt(BOB, '192.0.2.2', 'fail');
+    // Two failures in the window and one attempt in flight: the limit; a second attempt waits.
+    const inFlight = l.begin('192.0.2.3');
+    assert.ok(inFlight instanceof Attempt);
+    assert.equal(l.admit(inFlight, BOB, 'bob'), undefined);
+    const waiting = l.begin('192.0.2.4');
+    assert.ok(waiting instanceof Attempt);
+    assert.ok(isBusy(l.admit(waiting, BOB, 'bob')));
+    l.release(waiting);
+    l.release(inFlight);
+    advance(29);
+    attempt(BOB, '192.0.2.5', 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.9')?.kind, 'user', 'three failures within 60 s');
+    // Once the window has passed, old failures no longer take places: three may be in flight again.
+    const fresh = lockout({ addressMaxFailures: 100 });
+    fresh.attempt(BOB, '192.0.2.1', 'fail');
+    fresh.attempt(BOB, '192.0.2.1', 'fail');
+    fresh.advance(61);
+    for (const address of ['192.0.2.2', '192.0.2.3', '192.0.2.4']) {
+      const a = fresh.l.begin(address);
+      assert.ok(a instanceof Attempt);
+      assert.equal(fresh.l.admit(a, BOB, 'bob'), undefined, address);
+    }
+  });
+
+  it('an attempt refused as busy holds no place: releasing it does not let another past the limit', () => {
+    const { l } = lockout({ addressMaxFailures: 100 });
+    for (const address of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) {
+      const a = l.begin(address);
+      assert.ok(a instanceof Attempt);
+      assert.equal(l.admit(a, BOB, 'bob'), undefined);
+    }
+    const refused = l.begin('192.0.2.4');
+    assert.ok(refused instanceof Attempt);
+    assert.ok(isBusy(l.admit(refused, BOB, 'bob')));
+    l.release(refused); // the decider gives up waiting
+    const next = l.begin('192.0.2.5');
+    assert.ok(next instanceof Attempt);
+    assert.ok(isBusy(l.admit(next, BOB, 'bob')), 'still three in flight');
+  });
+
+  it('a success does not forget the attempts still in flight for the account', () => {
+    const { l, attempt } = lockout({ addressMaxFailures: 100, familiarSeconds: 0 });
+    const inFlight = ['203.0.113.1', '203.0.113.2'].map((address) => {
+      const a = l.begin(address);
+      assert.ok(a instanceof Attempt);
+      assert.equal(l.admit(a, BOB, 'bob'), undefined);
+      return a;
+    });
+    assert.equal(attempt(BOB, '192.0.2.10', 'succeed'), undefined);
+    const extra = l.begin('203.0.113.3');
+    assert.ok(extra instanceof Attempt);
+    assert.equal(l.admit(extra, BOB, 'bob'), undefined, 'two in flight: one place left');
+    assert.ok(isBusy(attempt(BOB, '203.0.113.4', 'fail')), 'and no more');
+    for (const a of [...inFlight, extra]) l.fail(a);
+    assert.equal(l.lockOf(BOB, '192.0.2.10')?.kind, 'user', 'their failures counted');
+  });
+
+  it('a success from a familiar address lifts no lock the strangers caused', () => {
+    const { l, attempt } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.10', 'succeed');
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) attempt(BOB, address, 'fail');
+    assert.equal(attempt(BOB, '192.0.2.10', 'succeed'), undefined);
+    assert.equal(l.lockOf(BOB, '203.0.113.4')?.kind, 'user');
+  });
+
+  it('a lock held against the familiar addresses alone refuses them, not the strangers', () => {
+    const { l, attempt, now } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '192.0.2.10', 'succeed');
+    for (let i = 0; i < 3; i++) attempt(BOB, '192.0.2.10', 'fail');
+    assert.deepEqual(l.lockOf(BOB, '192.0.2.10'), { kind: 'user', until: now() + 120_000 });
+    assert.equal(l.lockOf(BOB, '203.0.113.1'), undefined);
+  });
+
+  it('familiarity belongs to one account and one address', () => {
+    // Keys that would run together without a separator: `…dc=test1` + `0.2.3.4` and `…dc=test` + `10.2.3.4`.
+    const other = Lockout.accountKey('uid=bob,ou=people,dc=example,dc=test1');
+    const { l, attempt } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '10.2.3.4', 'succeed');
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) attempt(other, address, 'fail');
+    assert.equal(l.lockOf(other, '0.2.3.4')?.kind, 'user');
+    assert.equal(l.lockOf(other, '10.2.3.4')?.kind, 'user', 'verified for bob, not for the other');
+  });
+
+  it('a login no entry matches is locked under its own name, apart from other logins and from entries', () => {
+    const { l, events, now } = lockout({ addressMaxFailures: 100 });
+    const fail = (login: string, address: string) => {
+      const a = l.begin(address);
+      assert.ok(a instanceof Attempt);
+      l.fail(a, Lockout.loginKey(login), login);
+    };
+    fail('nobody', '192.0.2.1');
+    fail('noone', '192.0.2.2');
+    fail('nobody', '192.0.2.3');
+    fail(BOB, '192.0.2.4'); // a login typed as the DN of an entry is still only a login
+    assert.equal(l.lockOf(Lockout.loginKey('nobody'), '192.0.2.9'), undefined);
+    fail('nobody', '192.0.2.5');
+    assert.deepEqual(l.lockOf(Lockout.loginKey('nobody'), '192.0.2.9'), {
+      kind: 'user',
+      until: now() + 120_000,
+    });
+    assert.equal(l.lockOf(Lockout.loginKey('noone'), '192.0.2.9'), undefined);
+    assert.equal(l.lockOf(BOB, '192.0.2.9'), undefined);
+    assert.deepEqual(events, [
+      { kind: 'user', subject: 'nobody', against: 'other addresses', until: now() + 120_000 },
+    ]);
+  });
+
+  it('a failure before the account is known counts against the address alone', () => {
+    const { l, events } = lockout({ maxFailures: 1, addressMaxFailures: 2 });
+    for (const address of ['192.0.2.1', '192.0.2.1']) {
+      const a = l.begin(address);
+      assert.ok(a instanceof Attempt);
+      l.fail(a);
+    }
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.subject]),
+      [['address', '192.0.2.1']],
+    );
+  });
+
+  it('settles an attempt once: a second fail or a late success changes nothing', () => {
+    const { l, events } = lockout({ maxFailures: 2, addressMaxFailures: 100 });
+    const a = l.begin('192.0.2.1');
+    assert.ok(a instanceof Attempt);
+    assert.equal(l.admit(a, BOB, 'bob'), undefined);
+    l.fail(a);
+    l.fail(a);
+    l.succeed(a);
+    assert.equal(l.lockOf(BOB, '192.0.2.9'), undefined, 'one failure counted');
+    assert.deepEqual(events, []);
+  });
+
+  it('refused job tokens lock the address (LOCKOUT_ADDRESS_MAX_FAILURES), once, for its duration', () => {
+    const { l, events, now, advance } = lockout({ addressMaxFailures: 3, windowSeconds: 300 });
+    for (let i = 0; i < 3; i++) l.recordAddressFailure('198.51.100.7');
+    const until = now() + 120_000;
+    assert.deepEqual(l.lockOf(BOB, '198.51.100.7'), { kind: 'address', until });
+    assert.equal(l.lockOf(BOB, '198.51.100.8'), undefined);
+    advance(10);
+    for (let i = 0; i < 3; i++) l.recordAddressFailure('198.51.100.7');
+    assert.deepEqual(l.lockOf(BOB, '198.51.100.7'), { kind: 'address', until }, 'not extended');
+    assert.deepEqual(events, [{ kind: 'address', subject: '198.51.100.7', until }]);
+  });
+
+  it('with LOCKOUT_ADDRESS_MAX_FAILURES=0 addresses are not counted; accounts still are', () => {
+    const { l, events, attempt } = lockout({ addressMaxFailures: 0 });
+    for (let i = 0; i < 10; i++) l.recordAddressFailure('192.0.2.1');
+    for (let i = 0; i < 3; i++) attempt(BOB, '192.0.2.1', 'fail');
+    assert.equal(l.lockOf(Lockout.loginKey('carol'), '192.0.2.1'), undefined);
+    assert.equal(l.lockOf(BOB, '192.0.2.1')?.kind, 'user');
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['user'],
+    );
+  });
+
+  it('with LOCKOUT_MAX_FAILURES=0 only addresses are counted, unknown logins included', () => {
+    const { l, events, attempt } = lockout({ maxFailures: 0, addressMaxFailures: 3 });
+    assert.equal(attempt(BOB, '192.0.2.1', 'succeed'), undefined);
+    for (let i = 0; i < 3; i++) {
+      const a = l.begin('192.0.2.2');
+      assert.ok(a instanceof Attempt);
+      l.fail(a, Lockout.loginKey('nobody'), 'nobody');
+    }
+    assert.equal(l.lockOf(Lockout.loginKey('nobody'), '192.0.2.9'), undefined);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.subject]),
+      [['address', '192.0.2.2']],
+    );
+  });
+
+  it('a flood of made-up logins does not push a locked account out of memory', () => {
+    const { l, attempt } = lockout({ maxKeys: 2, addressMaxFailures: 1000 });
+    for (let i = 0; i < 3; i++) attempt(BOB, '192.0.2.1', 'fail');
+    for (let i = 0; i < 10; i++) attempt(Lockout.loginKey(`made-up-${i}`), `198.51.100.${i}`, 'fail');
+    assert.equal(l.lockOf(BOB, '192.0.2.1')?.kind, 'user');
+  });
+
+  it('tells a busy answer from a lock, an attempt and no answer', () => {
+    const busy: Busy = { kind: 'user', freed: Promise.resolve() };
+    const table: [unknown, boolean][] = [
+      [busy, true],
+      [{ kind: 'user', until: 1 }, false],
+      [new Attempt('192.0.2.1', undefined), false],
+      [undefined, false],
+      [null, false],
+    ];
+    for (const [value, expected] of table) assert.equal(isBusy(value), expected, String(value));
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Policy, parseGrant, rulesFromConfig } from './policy.ts';
+import { Policy, globToRegExp, isRepositoryPattern, parseGrant, rulesFromConfig } from './policy.ts';
 import type { Subject } from './policy.ts';
 import type { Access } from './registry-scope.ts';
 
@@ -160,4 +160,102 @@ describe('Policy from AUTH_*_GROUPS', () => {
     assert.throws(() => parseGrant('cn=<admins>,dc=test'), /not a distinguished name/);
     assert.deepEqual(parseGrant('cn=a,dc=test@team/*'), { group: 'cn=a,dc=test', pattern: 'team/*' });
   });
+
+  it('AUTH_CATALOG_GROUPS, when set, alone decides who lists the catalog, and grants nothing else', () => {
+    const listed = new Policy(
+      rulesFromConfig({
+        pushGroups: ['p'],
+        pullGroups: ['readers'],
+        deleteGroups: [],
+        catalogGroups: ['Auditors'],
+      }),
+    );
+    assert.equal(listed.allows(subject('auditors'), [catalog]), true);
+    assert.equal(listed.allows(subject('readers'), [catalog]), false, 'pull no longer lists');
+    assert.equal(listed.allows(subject('auditors'), [pull]), false);
+  });
+
+  it('with AUTH_PULL_GROUPS empty every authenticated user lists the catalog too', () => {
+    const open = new Policy(
+      rulesFromConfig({ pushGroups: ['p'], pullGroups: [], deleteGroups: [], catalogGroups: [] }),
+    );
+    assert.equal(open.allows(subject(), [catalog]), true);
+    assert.equal(open.allows(subject(), [push]), false);
+  });
+
+  it('grant names match case-insensitively, and each grant keeps its own actions and repositories', () => {
+    const scoped = new Policy(
+      rulesFromConfig({
+        pushGroups: ['Registry-Pushers'],
+        pullGroups: ['readers'],
+        deleteGroups: ['cleaners@team-a/*'],
+        catalogGroups: [],
+      }),
+    );
+    assert.equal(scoped.allows(subject('registry-pushers'), [push]), true);
+    const cleaners = subject('cleaners');
+    assert.equal(scoped.allows(cleaners, [{ action: 'delete', repository: 'team-a/app' }]), true);
+    assert.equal(scoped.allows(cleaners, [{ action: 'delete', repository: 'team-b/app' }]), false);
+    assert.equal(scoped.allows(cleaners, [{ action: 'pull', repository: 'team-a/app' }]), false);
+  });
+
+  it('a rule limited to repositories never grants an access that names none (login, catalog)', () => {
+    const everywhere = new Policy([
+      { actions: ['catalog', 'login'], members: { kind: 'authenticated' }, repositories: /^.*$/u },
+    ]);
+    assert.equal(everywhere.allows(subject(), [catalog]), false);
+    assert.equal(everywhere.allows(subject(), [login]), false);
+  });
+
+  it('reads group@pattern with spaces around either part; a bare group is taken as written', () => {
+    assert.deepEqual(parseGrant(' team-a @ team-a/** '), { group: 'team-a', pattern: 'team-a/**' });
+    assert.deepEqual(parseGrant('registry-users'), { group: 'registry-users' });
+  });
+
+  it('accepts as a repository pattern a lower-case name with * and **, and nothing else', () => {
+    for (const pattern of ['team-a/*', 'team_b.x/**', 'app', '**'])
+      assert.equal(isRepositoryPattern(pattern), true, pattern);
+    for (const pattern of ['', 'Team/*', 'team a', 'team/?', 'team@x', 'team/(a|b)'])
+      assert.equal(isRepositoryPattern(pattern), false, pattern);
+  });
+
+  // An empty group (once trimmed), an empty pattern, or characters no repository name holds.
+  for (const entry of ['@team/*', ' @team/*', 'team@', 'team@Team/*', 'team@team/a b', 'team@team/?']) {
+    it(`refuses ${JSON.stringify(entry)}, naming the entry`, () => {
+      assert.throws(() => parseGrant(entry), {
+        message: `"${entry}" is not group@repository-pattern (pattern: lower-case name with * or **)`,
+      });
+    });
+  }
+});
+
+describe('globToRegExp: * within a component, ** across, every other character literal', () => {
+  const table: [string, string, boolean][] = [
+    ['team-a/*', 'team-a/app', true],
+    ['team-a/*', 'team-a/', true],
+    ['team-a/*', 'team-a/tools/app', false],
+    ['team-a/**', 'team-a/tools/app', true],
+    ['*/app', 'team/app', true],
+    ['*/app', 'team/app/x', false],
+    ['*/app', 'x/team/app', false],
+    ['app', 'app', true],
+    ['app', 'xapp', false],
+    ['app', 'appx', false],
+    ['team.a/*', 'team.a/app', true],
+    ['team.a/*', 'teamxa/app', false],
+    ['refs/heads/(main)+', 'refs/heads/(main)+', true],
+    ['refs/heads/(main)+', 'refs/heads/mainmain', false],
+    ['a|b', 'b', false],
+    ['v[0-9]', 'v1', false],
+    ['^x$', '^x$', true],
+    ['a\\b', 'a\\b', true],
+    ['{1}?', '{1}?', true],
+    ['a**b', 'a/x/b', true],
+    ['a*b', 'a/b', false],
+  ];
+  for (const [pattern, value, expected] of table) {
+    it(`${pattern} ${expected ? 'matches' : 'does not match'} ${value}`, () => {
+      assert.equal(globToRegExp(pattern).test(value), expected);
+    });
+  }
 });
