@@ -65,8 +65,11 @@ async function serve(directory: FakeDirectory, sink: ReturnType<typeof logSink>,
       return Number(value ?? 0);
     },
     close: () => {
-      server.close();
-      metrics.close();
+      // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
+      for (const s of [server, metrics]) {
+        s.close();
+        s.closeAllConnections();
+      }
     },
   };
 }

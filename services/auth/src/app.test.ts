@@ -322,6 +322,11 @@ describe('audit log', () => {
       [line['user'], line['action'], line['repository'], line['method'], line['result'], line['reason']],
       ['bob', 'push', 'team/app', 'PUT', 'deny', 'not_granted'],
     );
+    assert.deepEqual(
+      [line['level'], line['msg']],
+      ['info', 'decision'],
+      'an answered decision is news, not an error',
+    );
   });
 
   it('reads the forwarded Content-Type: a form-body upload is 403 form_body, and the audit says why', async () => {

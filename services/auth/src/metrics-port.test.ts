@@ -60,6 +60,7 @@ async function serve(env: Record<string, string> = {}) {
         .map((l) => [l['level'], l['msg'], l['reason'], l['variable'], l['error']]),
     close: () => {
       server.close();
+      server.closeAllConnections(); // fetch keeps its connections for reuse
     },
   };
 }

@@ -68,8 +68,11 @@ async function serve(directory: FakeDirectory, env: Record<string, string>) {
     /** Operational log lines so far (the audit lines, msg "decision", left out). */
     logs: () => logged.filter((l) => l['msg'] !== 'decision'),
     close: () => {
-      auth.close();
-      metrics.close();
+      // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
+      for (const server of [auth, metrics]) {
+        server.close();
+        server.closeAllConnections();
+      }
     },
   };
 }
