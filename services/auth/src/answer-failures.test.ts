@@ -195,6 +195,7 @@ describe('a header that cannot be written', () => {
       const res = await fetch(service.url, { headers: nginx('alice', 'wrong') });
       assert.equal(res.status, 500);
       assert.equal(res.headers.get('content-length'), '0');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.equal(res.headers.get('www-authenticate'), null);
       assert.deepEqual(
         sink

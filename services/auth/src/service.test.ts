@@ -56,10 +56,11 @@ async function serve(directory: FakeDirectory, env: Record<string, string>) {
           },
         })
       ).status,
-    metric: async (series: string): Promise<number> => {
+    /** A series' value; `absent` is what a series not exported (yet) counts as, else it must be there. */
+    metric: async (series: string, absent?: number): Promise<number> => {
       const text = await (await fetch(`http://127.0.0.1:${port(metrics)}/metrics`)).text();
       const escaped = series.replace(/[{}]/g, '\\$&');
-      const value = new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text)?.[1];
+      const value = new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text)?.[1] ?? absent;
       assert.ok(value !== undefined, `${series} is exported`);
       return Number(value);
     },
@@ -325,6 +326,39 @@ describe('what the directory reports through the service', () => {
         ],
       );
     } finally {
+      service.close();
+    }
+  });
+});
+
+describe('stale-if-error, as the metrics count it', () => {
+  it('a verified login answered from an expired entry while the directory is down is a cache hit, timed as stale', async () => {
+    const directory = new FakeDirectory({
+      alice: { password: 'alice-password', groups: ['registry-users'] },
+    });
+    // Entries are fresh for a second, then usable for an outage for a minute.
+    const service = await serve(directory, { CACHE_TTL_SECONDS: '1', CACHE_STALE_IF_ERROR_SECONDS: '60' });
+    const stale = () => service.metric('registry_auth_decision_duration_seconds_count{source="stale"}', 0);
+    try {
+      assert.equal(await service.ask('alice', 'alice-password'), 200);
+      directory.available = false;
+      // Answered from the fresh entry until it expires (time itself is what this waits for), then stale.
+      let asked = 0;
+      const deadline = Date.now() + 10_000;
+      do {
+        assert.ok(Date.now() < deadline, 'a stale answer within 10 s');
+        asked++;
+        assert.equal(await service.ask('alice', 'alice-password'), 200, 'the entry carries the outage');
+      } while ((await stale()) === 0);
+      assert.equal(await stale(), 1);
+      assert.equal(
+        await service.metric('registry_auth_cache_hits_total'),
+        asked,
+        'fresh and stale answers alike',
+      );
+      assert.equal(await service.metric('registry_auth_cache_misses_total'), 1);
+    } finally {
+      directory.available = true;
       service.close();
     }
   });
