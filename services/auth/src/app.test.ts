@@ -212,6 +212,7 @@ describe('GET /auth, as nginx calls it', () => {
         headers: nginx('GET', '/v2/', basic('bob', 'bob-password')),
       });
       assert.equal(res.status, 404, path);
+      assert.equal(await res.text(), '', 'no error page naming the framework');
       assert.equal(res.headers.get('x-powered-by'), null, path);
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
     }
@@ -462,6 +463,11 @@ describe('metrics port', () => {
     assert.match(text, /registry_auth_decision_duration_seconds_bucket\{le="0.001",source="cache"\}/);
     assert.match(text, /registry_auth_cache_entries [1-9]/);
     assert.match(text, /registry_auth_rejections_total\{reason="invalid_password"\} [1-9]/);
+    assert.doesNotMatch(
+      text,
+      /registry_auth_rejections_total\{reason="granted"\}/,
+      'an allow is no rejection',
+    );
     assert.match(text, /process_cpu_user_seconds_total/);
   });
 

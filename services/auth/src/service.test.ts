@@ -331,6 +331,20 @@ describe('what the directory reports through the service', () => {
   });
 });
 
+describe('LDAP_PRESET=activedirectory', () => {
+  it('looks a DOMAIN\\user login up as the bare account name', async () => {
+    const directory = new FakeDirectory({
+      alice: { password: 'alice-password', groups: ['registry-users'] },
+    });
+    const service = await serve(directory, { LDAP_PRESET: 'activedirectory' });
+    try {
+      assert.equal(await service.ask('EXAMPLE\\alice', 'alice-password'), 200);
+    } finally {
+      service.close();
+    }
+  });
+});
+
 describe('stale-if-error, as the metrics count it', () => {
   it('a verified login answered from an expired entry while the directory is down is a cache hit, timed as stale', async () => {
     const directory = new FakeDirectory({
