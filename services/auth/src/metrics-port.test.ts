@@ -219,7 +219,13 @@ describe('/metrics', () => {
       const res = await service.get('/metrics');
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
-      assert.match(await res.text(), /^# TYPE registry_auth_decisions_total counter$/m);
+      const text = await res.text();
+      assert.match(text, /^# TYPE registry_auth_decisions_total counter$/m);
+      assert.match(
+        text,
+        /^# TYPE registry_auth_oidc_key_fetches_total counter$/m,
+        'on the registry from the start',
+      );
     } finally {
       service.close();
     }
