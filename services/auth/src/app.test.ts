@@ -28,6 +28,11 @@ const directory = new FakeDirectory({
   jörg: { password: 'jörg-password', groups: ['registry-pushers'] },
   // An AD account in many groups, none of which may push.
   many: { password: 'many-password', groups: Array.from({ length: 25 }, (_, i) => `team-${i}`) },
+  // Exactly as many groups as the audit line names, one of them with an overlong name.
+  twenty: {
+    password: 'twenty-password',
+    groups: Array.from({ length: AUDIT_MAX_GROUPS }, (_, i) => (i === 0 ? 'g'.repeat(300) : `crew-${i}`)),
+  },
 });
 const config = loadConfig({
   LDAP_URL: 'ldap://127.0.0.1:1',
@@ -51,8 +56,11 @@ before(async () => {
   metricsBase = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
 });
 after(() => {
-  auth.close();
-  metricsServer.close();
+  // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
+  for (const server of [auth, metricsServer]) {
+    server.close();
+    server.closeAllConnections();
+  }
 });
 
 function ask(headers: Record<string, string>): Promise<Response> {
@@ -134,12 +142,46 @@ describe('GET /auth, as nginx calls it', () => {
     assert.equal(dots.status, 403);
   });
 
-  it('500 when the proxy sends no original method or URI', async () => {
+  it('500 when the proxy sends no original method or URI, audited as proxy_misconfigured with no action', async () => {
     assert.equal((await ask({ Authorization: basic('alice', 'alice-password') })).status, 500);
     assert.equal(
       (await ask({ 'X-Original-Method': 'GET', Authorization: basic('alice', 'alice-password') })).status,
       500,
     );
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(
+      [line['action'], line['method'], line['result'], line['reason'], line['source'], line['level']],
+      ['none', 'GET', 'error', 'proxy_misconfigured', 'none', 'error'],
+    );
+  });
+
+  it('answers with Cache-Control: no-store and nosniff, and names the user and groups on a grant only', async () => {
+    for (const [headers, status] of [
+      [nginx('GET', '/v2/app/manifests/latest', basic('bob', 'bob-password')), 200],
+      [nginx('PUT', '/v2/app/manifests/latest', basic('bob', 'bob-password')), 403],
+      [nginx('GET', '/v2/app/manifests/latest', basic('bob', 'wrong')), 401],
+    ] as const) {
+      const res = await ask(headers);
+      assert.equal(res.status, status);
+      assert.equal(res.headers.get('cache-control'), 'no-store', String(status));
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', String(status));
+      assert.equal(res.headers.get('x-auth-user'), status === 200 ? 'bob' : null, String(status));
+      assert.equal(
+        res.headers.get('x-auth-groups'),
+        status === 200 ? 'registry-users' : null,
+        String(status),
+      );
+    }
+  });
+
+  it('is /auth with or without a query string, and /auth/ through the router', async () => {
+    for (const path of ['/auth', '/auth?from=nginx', '/auth/']) {
+      const res = await fetch(`${base}${path}`, {
+        headers: nginx('GET', '/v2/', basic('bob', 'bob-password')),
+      });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('x-auth-user'), 'bob', path);
+    }
   });
 
   it('503 (not 401, not cached) while the directory is down', async () => {
@@ -164,8 +206,16 @@ describe('GET /auth, as nginx calls it', () => {
     );
   });
 
-  it('404 for other paths on the decision port', async () => {
-    assert.equal((await fetch(`${base}/metrics`)).status, 404);
+  it('404 for other paths on the decision port, with no X-Powered-By', async () => {
+    for (const path of ['/metrics', '/authz', '/']) {
+      const res = await fetch(`${base}${path}`, {
+        headers: nginx('GET', '/v2/', basic('bob', 'bob-password')),
+      });
+      assert.equal(res.status, 404, path);
+      assert.equal(await res.text(), '', 'no error page naming the framework');
+      assert.equal(res.headers.get('x-powered-by'), null, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    }
   });
 
   it('never answers 200 to a malformed Authorization header', async () => {
@@ -276,6 +326,11 @@ describe('audit log', () => {
       [line['user'], line['action'], line['repository'], line['method'], line['result'], line['reason']],
       ['bob', 'push', 'team/app', 'PUT', 'deny', 'not_granted'],
     );
+    assert.deepEqual(
+      [line['level'], line['msg']],
+      ['info', 'decision'],
+      'an answered decision is news, not an error',
+    );
   });
 
   it('reads the forwarded Content-Type: a form-body upload is 403 form_body, and the audit says why', async () => {
@@ -328,6 +383,42 @@ describe('audit log', () => {
     assert.equal(many['groups_omitted'], 25 - AUDIT_MAX_GROUPS);
   });
 
+  it('cuts group names to 128 characters, and leaves groups_omitted out at exactly AUDIT_MAX_GROUPS', async () => {
+    await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('twenty', 'twenty-password')));
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(line['result'], 'deny');
+    assert.deepEqual(line['groups'], [
+      'g'.repeat(128),
+      ...Array.from({ length: AUDIT_MAX_GROUPS - 1 }, (_, i) => `crew-${i + 1}`),
+    ]);
+    assert.equal('groups_omitted' in line, false);
+  });
+
+  it('cuts the login of a user the directory does not know to 256 characters', async () => {
+    const login = `${'x'.repeat(250)}${'y'.repeat(100)}`;
+    assert.equal((await ask(nginx('GET', '/v2/', basic(login, 'whatever')))).status, 401);
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.deepEqual([line['reason'], line['user']], ['unknown_user', `${'x'.repeat(250)}${'y'.repeat(6)}`]);
+  });
+
+  it("gives duration_ms as the decision's time: within the client's round trip, as the histogram has it", async () => {
+    const sum = async (): Promise<number> => {
+      const text = await (await fetch(`${metricsBase}/metrics`)).text();
+      const match = /^registry_auth_decision_duration_seconds_sum\{source="directory"\} (\S+)$/m.exec(text);
+      return Number(match?.[1] ?? Number.NaN);
+    };
+    const before = await sum();
+    const started = performance.now();
+    // frank's first decision goes to the directory (nothing about him is cached).
+    assert.equal((await ask(nginx('GET', '/v2/', basic('frank', `never-${started}`)))).status, 401);
+    const roundTripMs = performance.now() - started;
+    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    assert.equal(line['source'], 'directory');
+    const ms = Number(line['duration_ms']);
+    assert.ok(ms > 0 && ms <= roundTripMs, `${ms} ms within the ${roundTripMs} ms round trip`);
+    assert.ok(Math.abs((await sum()) - before - ms / 1000) < 1e-6, 'the histogram observed the same time');
+  });
+
   it('lists no groups on allows or on failed credentials', async () => {
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('alice', 'alice-password')));
     assert.equal('groups' in (JSON.parse(lines.at(-1) ?? '{}') as object), false);
@@ -372,6 +463,11 @@ describe('metrics port', () => {
     assert.match(text, /registry_auth_decision_duration_seconds_bucket\{le="0.001",source="cache"\}/);
     assert.match(text, /registry_auth_cache_entries [1-9]/);
     assert.match(text, /registry_auth_rejections_total\{reason="invalid_password"\} [1-9]/);
+    assert.doesNotMatch(
+      text,
+      /registry_auth_rejections_total\{reason="granted"\}/,
+      'an allow is no rejection',
+    );
     assert.match(text, /process_cpu_user_seconds_total/);
   });
 

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { createLimitedServer } from './http-server.ts';
+import { DEFAULT_LIMITS, createLimitedServer } from './http-server.ts';
 import type { HttpLimits } from './http-server.ts';
 
 const LIMITS: HttpLimits = {
@@ -169,5 +169,20 @@ describe('the decision port’s HTTP limits', () => {
       if (answered) break;
       assert.ok(attempt < 50, 'a connection is accepted again after one of the five closed');
     }
+  });
+});
+
+describe('DEFAULT_LIMITS (what main.ts listens with)', () => {
+  it("keeps an idle connection longer than nginx's upstream keepalive_timeout (60 s), so nginx closes first", () => {
+    const server = createLimitedServer(() => undefined, { ...DEFAULT_LIMITS, maxConnections: 64 });
+    assert.ok(server.keepAliveTimeout > 60_000, `${server.keepAliveTimeout} ms`);
+  });
+
+  it('bounds the headers and the whole request, the headers first, and checks more often than either', () => {
+    const server = createLimitedServer(() => undefined, { ...DEFAULT_LIMITS, maxConnections: 64 });
+    assert.ok(server.headersTimeout > 0 && server.requestTimeout > 0, 'both bounded');
+    assert.ok(server.headersTimeout <= server.requestTimeout);
+    assert.ok(DEFAULT_LIMITS.checkIntervalMs > 0 && DEFAULT_LIMITS.checkIntervalMs < server.headersTimeout);
+    assert.equal(server.maxConnections, 64);
   });
 });
