@@ -54,7 +54,6 @@ export class LruMap<K, V extends object | string | number | boolean | bigint | s
   }
 
   delete(key: K): boolean {
-    this.#changed();
     return this.#map.delete(key);
   }
 
