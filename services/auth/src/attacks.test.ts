@@ -8,6 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import type { FakeUser } from '../test/support/fake-directory.ts';
 import { loadConfig } from './config.ts';
@@ -240,6 +242,45 @@ describe('attack: guessing past the lockout', () => {
     assert.equal(directory.binds.get('alice'), 3, 'no guess past the lock reached a bind');
   });
 
+  it('a flood of unknown logins 6 000 characters long holds the lockout to its key count, not to their length', async () => {
+    // Each unknown login is a counter of its own, kept under its login key; keyed by the login itself, a
+    // flood of the longest logins nginx lets through (about 6 000 characters in its 8 KiB header) held
+    // 6 KB a key: at the 100 000 keys the lockout keeps, far past the image's 256 MiB heap, and a
+    // process that dies of it forgets every lock.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = (): number => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const { decider, lockout } = setup({ addressMaxFailures: 3 });
+    const pad = 'x'.repeat(6000);
+    const headers = Array.from({ length: 3000 }, (_, i) => basic(`${pad}${i}`, 'guess'));
+    const before = heap();
+    for (const [i, authorization] of headers.entries()) {
+      const clientIp = `2001:db8::${Math.floor(i / 2).toString(16)}`;
+      const d = await decider.decide({ authorization, method: 'GET', uri: '/v2/', clientIp });
+      assert.equal(d.reason, 'unknown_user');
+    }
+    const grown = heap() - before;
+    assert.ok(
+      grown < 6 * 1024 * 1024,
+      `3 000 unknown logins grew the heap by ${(grown / 1024 / 1024).toFixed(1)} MiB`,
+    );
+    // Still counted per login: three more guesses at the first one, from three addresses, lock it.
+    for (const n of [1, 2, 3]) {
+      const authorization = basic(`${pad}0`, `guess-${n}`);
+      const d = await decider.decide({
+        authorization,
+        method: 'GET',
+        uri: '/v2/',
+        clientIp: `198.51.100.${n}`,
+      });
+      assert.equal(d.reason, n < 3 ? 'unknown_user' : 'locked_out');
+    }
+    assert.equal(lockout.accountOf(`${pad}0`), Lockout.loginKey(`${pad}0`));
+  });
+
   it('a flood of logins that verify (more accounts than the lockout keeps) does not evict a lock', async () => {
     const { lockout } = setup({ maxFailures: 2, maxKeys: 4 });
     const users: Record<string, FakeUser> = { ...USERS };
@@ -270,6 +311,40 @@ describe('attack: guessing past the lockout', () => {
     const d = await ask('alice', 'alice-password');
     assert.equal(d.reason, 'locked_out', 'alice is still locked');
     assert.equal(directory.binds.get('alice'), 2);
+  });
+});
+
+describe('attack: CPU through a full lockout table', () => {
+  /** CPU time (user + system, microseconds) that `work` takes. */
+  const cpu = (work: () => void): number => {
+    const start = process.cpuUsage();
+    work();
+    const used = process.cpuUsage(start);
+    return used.user + used.system;
+  };
+
+  it('a flood of new addresses costs each about as much CPU in a full table of 100 000 as in one of 1 000', () => {
+    // Refused job tokens from rotating addresses (an IPv6 /64): one new address counter each, no directory
+    // involved. A Map-backed LRU that looked for its oldest key with a new iterator walked the hole every
+    // earlier eviction left, so each new key cost in proportion to the table's size: 26 times as much at
+    // 100 000 keys as at 1 000 (3 times, from memory locality alone, without the walk). CPU time for the
+    // same 100 000 operations in the same process, not the wall clock.
+    const floodCost = (maxKeys: number): number => {
+      const lockout = new Lockout({ maxFailures: 5, windowSeconds: 60, durationSeconds: 60, maxKeys });
+      const flood = (from: number, count: number): void => {
+        for (let i = from; i < from + count; i++) lockout.recordAddressFailure(`2001:db8::${i.toString(16)}`);
+      };
+      flood(0, maxKeys); // full: every new address evicts one
+      return cpu(() => {
+        flood(1_000_000, 100_000);
+      });
+    };
+    const small = floodCost(1000);
+    const large = floodCost(100_000);
+    assert.ok(
+      large < small * 10,
+      `100 000 new addresses took ${large} µs of CPU in a full table of 100 000, ${small} µs in one of 1 000`,
+    );
   });
 });
 

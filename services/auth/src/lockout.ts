@@ -104,6 +104,13 @@ export class Attempt {
 const FAMILIAR_KEY_BYTES = 8;
 /** Starts every login key; no DN does (an attribute type holds no ':'), so the two never meet. */
 const LOGIN_PREFIX = 'login:';
+/**
+ * A login key holds a keyed hash of the login, not the login: a login is as long as nginx lets a header
+ * be (about 6 000 characters), and a flood of made-up ones would otherwise fill the lockout's 100 000 keys
+ * (and the aliases') with 6 KB each, past the heap limit. 128 bits, under a secret of this process.
+ */
+const loginKeys = new KeyedHash(randomBytes(32));
+const LOGIN_KEY_BYTES = 16;
 
 /** Nothing counted, nothing in flight, nobody waiting, not locked: the same as no counter at all. */
 function idle(counter: Counter, now: number): boolean {
@@ -133,7 +140,7 @@ export class Lockout {
    */
   readonly #familiar: LruMap<string, number>;
   readonly #familiarKeys = new KeyedHash(randomBytes(32));
-  /** Folded login → account, learnt from searches, so a known account is refused before its search. */
+  /** Login key of a folded login → account, learnt from searches, so a known account is refused before its search. */
   readonly #aliases: LruMap<string, string>;
   readonly #max: number;
   readonly #addressMax: number;
@@ -167,12 +174,13 @@ export class Lockout {
 
   /** The account of a login no entry matches (or not yet searched), in its folded form. */
   static loginKey(foldedLogin: string): string {
-    return `${LOGIN_PREFIX}${foldedLogin}`;
+    return `${LOGIN_PREFIX}${loginKeys.digest(foldedLogin, '', LOGIN_KEY_BYTES)}`;
   }
 
   /** The account a folded login was last found to be, or its login key. */
   accountOf(foldedLogin: string): string {
-    return this.#aliases.get(foldedLogin) ?? Lockout.loginKey(foldedLogin);
+    const key = Lockout.loginKey(foldedLogin);
+    return this.#aliases.get(key) ?? key;
   }
 
   /** The lock that refuses `account` tried from `address` now, if any (attempts in flight aside). */
@@ -279,7 +287,8 @@ export class Lockout {
    */
   learn(foldedLogin: string, account: string): void {
     if (!this.#counters(account).has(account)) return;
-    if (this.#aliases.get(foldedLogin) !== account) this.#aliases.set(foldedLogin, account);
+    const key = Lockout.loginKey(foldedLogin);
+    if (this.#aliases.get(key) !== account) this.#aliases.set(key, account);
   }
 
   #addressCounter(address: string): Counter {

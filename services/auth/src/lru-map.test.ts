@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { LruMap } from './lru-map.ts';
 
 describe('LruMap', () => {
@@ -61,5 +63,32 @@ describe('LruMap', () => {
         message: `LruMap: max must be a positive integer, got ${max}`,
       });
     assert.equal(new LruMap(1).size, 0);
+  });
+
+  it('reading and refreshing held keys of a full map, without evictions, does not grow the heap', () => {
+    // Each refresh leaves a hole the Map reclaims by rebuilding its table; an iterator kept for evictions
+    // would keep every outgrown table alive (7 MiB each at 100 000 keys) until the next eviction.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = (): number => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const map = new LruMap<string, number>(100_000);
+    for (let i = 0; i <= 100_000; i++) map.set(`key-${i}`, i); // one eviction: the iterator is in use
+    // Reads alone, then sets of held keys alone: each refreshes a key, and either may be all a table sees.
+    const refreshes = [
+      (i: number) => map.get(`key-${1000 + (i % 100)}`),
+      (i: number) => {
+        map.set(`key-${2000 + (i % 100)}`, i);
+      },
+    ];
+    for (const refresh of refreshes) {
+      const before = heap();
+      for (let i = 0; i < 1_000_000; i++) refresh(i);
+      const grown = heap() - before;
+      assert.ok(grown < 24 * 1024 * 1024, `the heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB`);
+    }
+    assert.equal(map.size, 100_000);
   });
 });
