@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LruMap } from './lru-map.ts';
@@ -63,6 +64,45 @@ describe('LruMap', () => {
         message: `LruMap: max must be a positive integer, got ${max}`,
       });
     assert.equal(new LruMap(1).size, 0);
+  });
+
+  it('answers as a plain least-recently-used list would, over any run of reads, writes and deletes', () => {
+    // The reference: an array, oldest first. The map keeps one iterator from eviction to eviction and
+    // renews it after as many changes as it holds keys: runs long enough to cross renewals with small tables.
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('get' as const), key: fc.nat(12) }),
+      fc.record({ kind: fc.constant('set' as const), key: fc.nat(12), value: fc.nat() }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.nat(12) }),
+      fc.record({ kind: fc.constant('has' as const), key: fc.nat(12) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 300 }), (max, ops) => {
+        const map = new LruMap<number, number>(max);
+        const model: [number, number][] = [];
+        const at = (key: number) => model.findIndex(([k]) => k === key);
+        for (const o of ops) {
+          const i = at(o.key);
+          if (o.kind === 'get') {
+            const entry = i >= 0 ? model.splice(i, 1)[0] : undefined;
+            if (entry !== undefined) model.push(entry);
+            assert.equal(map.get(o.key), entry?.[1]);
+          } else if (o.kind === 'set') {
+            if (i >= 0) model.splice(i, 1);
+            model.push([o.key, o.value]);
+            if (model.length > max) model.shift();
+            map.set(o.key, o.value);
+          } else if (o.kind === 'delete') {
+            if (i >= 0) model.splice(i, 1);
+            assert.equal(map.delete(o.key), i >= 0);
+          } else {
+            assert.equal(map.has(o.key), i >= 0);
+          }
+          assert.equal(map.size, model.length);
+        }
+        for (const [key] of model) assert.equal(map.has(key), true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('reading and refreshing held keys of a full map, without evictions, does not grow the heap', () => {
