@@ -9,7 +9,6 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createCa, issueServerCert } from '@registry-ldap-auth/stack/certs';
@@ -19,11 +18,12 @@ import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { loadConfig } from '../src/config.ts';
 import type { Env } from '../src/env-reader.ts';
 import { runCheck } from '../src/check/check.ts';
-import { EXIT, Report } from '../src/check/report.ts';
+import { EXIT } from '../src/check/report.ts';
+import { capturedReport } from './support/log-capture.ts';
 import type { ExitCode } from '../src/check/report.ts';
 import { checkUser } from '../src/check/user-check.ts';
 import type { UserToCheck } from '../src/check/user-check.ts';
-import { openldapEnv } from './support/openldap-env.ts';
+import { openldapEnv, withoutEmpty } from './support/openldap-env.ts';
 import { startStallServer } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
@@ -142,21 +142,7 @@ after(() => checkLogsThenStop(cleanup, slapd, dir));
 
 /** The seeded directory's environment with `overrides`; an empty value removes the variable. */
 function envWith(overrides: Record<string, string>): Env {
-  const env: Record<string, string> = { ...openldapEnv(slapd), ...overrides };
-  for (const [name, value] of Object.entries(env)) if (value === '') Reflect.deleteProperty(env, name);
-  return env;
-}
-
-/** A report whose lines are collected as they are written. */
-function collect(): { report: Report; text: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { report: new Report(out), text: () => text };
+  return withoutEmpty(openldapEnv(slapd, overrides));
 }
 
 interface Outcome {
@@ -166,7 +152,7 @@ interface Outcome {
 
 async function check(overrides: Record<string, string>, user?: UserToCheck): Promise<Outcome> {
   const env = envWith(overrides);
-  const { report, text } = collect();
+  const { report, text } = capturedReport();
   await runCheck(loadConfig(env), env, report, user);
   const code = report.summary();
   return { code, text: text() };
@@ -698,7 +684,7 @@ describe('--check --user in-process', () => {
   ];
   for (const row of rows) {
     it(row.name, async () => {
-      const { report, text } = collect();
+      const { report, text } = capturedReport();
       await checkUser(loadConfig(envWith(row.env?.() ?? {})), row.user(), report);
       assertReport({ code: report.exitCode, text: text() }, row.code, row.present());
     });

@@ -1,5 +1,6 @@
-// A destination that keeps what is written to it: the service's JSON log lines, or a check report's text.
+// Destinations that keep what is written to them: the service's JSON log lines, or a check report's text.
 import { Writable } from 'node:stream';
+import { Report } from '../../src/check/report.ts';
 
 export class LogCapture extends Writable {
   #text = '';
@@ -21,4 +22,10 @@ export class LogCapture extends Writable {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
+}
+
+/** A check report whose lines are collected as they are written. */
+export function capturedReport(): { report: Report; text: () => string } {
+  const out = new LogCapture();
+  return { report: new Report(out), text: () => out.text() };
 }
