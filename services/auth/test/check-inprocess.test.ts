@@ -3,10 +3,8 @@
 // bind: the report's lines as the operator reads them, and its exit code. test/check.test.ts runs the
 // same command as a child process (argument handling, the prompt, exit codes of the process).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -23,6 +21,7 @@ import { capturedReport } from './support/log-capture.ts';
 import type { ExitCode } from '../src/check/report.ts';
 import { checkUser } from '../src/check/user-check.ts';
 import type { UserToCheck } from '../src/check/user-check.ts';
+import { listenOnLoopback } from './support/loopback.ts';
 import { openldapEnv, withoutEmpty } from './support/openldap-env.ts';
 import { startStallServer } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
@@ -66,23 +65,6 @@ let oidcFile: string;
 let forward: StallServer;
 const cleanup: (() => Promise<void>)[] = [];
 
-/** A TCP server that closes every connection it accepts; returns its port. */
-async function listen(server: net.Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(async () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-    await once(server, 'close');
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 /** Passes the first `requests` requests through to slapd, then hangs up when the client sends another. */
 async function startDropAfter(requests: number): Promise<string> {
   const target = new URL(slapd.url);
@@ -102,7 +84,7 @@ async function startDropAfter(requests: number): Promise<string> {
     });
     client.on('close', () => upstream.destroy());
   });
-  return `ldap://127.0.0.1:${await listen(server)}`;
+  return `ldap://127.0.0.1:${await listenOnLoopback(server, cleanup)}`;
 }
 
 before(async () => {
@@ -124,7 +106,7 @@ before(async () => {
   const [certPem, keyPem] = await Promise.all([readFile(cert.cert, 'utf8'), readFile(cert.key, 'utf8')]);
   const tlsServer = tls.createServer({ cert: certPem, key: keyPem });
   tlsServer.on('tlsClientError', () => undefined); // the client refuses the certificate: expected
-  wrongName = { url: `ldaps://127.0.0.1:${await listen(tlsServer)}`, ca: pki.caCert };
+  wrongName = { url: `ldaps://127.0.0.1:${await listenOnLoopback(tlsServer, cleanup)}`, ca: pki.caCert };
 
   dropsAfterBind = await startDropAfter(1);
   dropsAfterRootDse = await startDropAfter(2);
