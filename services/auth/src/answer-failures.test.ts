@@ -4,24 +4,16 @@
 // in flight.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { loadConfig } from './config.ts';
-import { createLoggers } from './logger.ts';
 import type { Config } from './config.ts';
-import { createService } from './service.ts';
 
 const DEADLINE_MS = 10_000;
 
-const config = loadConfig({
-  LDAP_URL: 'ldap://127.0.0.1:1',
-  LDAP_USER_BASE_DN: 'dc=example,dc=test',
-  AUTH_PUSH_GROUPS: 'registry-pushers',
-  AUTH_PULL_GROUPS: 'registry-users',
+const config = fakeConfig({
   AUTH_REALM: 'Example registry',
   TRUSTED_PROXIES: 'loopback',
 });
@@ -44,33 +36,22 @@ function logSink(refuse: (line: string) => boolean = () => false) {
 }
 
 async function serve(directory: FakeDirectory, sink: ReturnType<typeof logSink>, cfg: Config = config) {
-  const service = createService(cfg, createLoggers('info', sink), () => directory);
-  const server = createServer(service.authListener).listen(0, '127.0.0.1');
-  const metrics = service.metricsApp.listen(0, '127.0.0.1');
-  await Promise.all([once(server, 'listening'), once(metrics, 'listening')]);
-  const port = (s: Server) => (s.address() as AddressInfo).port;
+  const { authServer, authBase, metricsBase, close } = await serveFake(directory, { config: cfg, log: sink });
   return {
-    server,
-    url: `http://127.0.0.1:${port(server)}/auth`,
+    url: `${authBase}/auth`,
     connections: () =>
       new Promise<number>((resolve, reject) => {
-        server.getConnections((error, count) => {
+        authServer.getConnections((error, count) => {
           if (error) reject(error);
           else resolve(count);
         });
       }),
     metric: async (series: string): Promise<number> => {
-      const text = await (await fetch(`http://127.0.0.1:${port(metrics)}/metrics`)).text();
+      const text = await (await fetch(`${metricsBase}/metrics`)).text();
       const value = new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1];
       return Number(value ?? 0);
     },
-    close: () => {
-      // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
-      for (const s of [server, metrics]) {
-        s.close();
-        s.closeAllConnections();
-      }
-    },
+    close,
   };
 }
 

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
-import { loadConfig } from './config.ts';
-import { createLoggers } from './logger.ts';
+import { LogCapture } from '../test/support/log-capture.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
+import type { FakeService } from '../test/support/serve-fake.ts';
 import { AUDIT_MAX_GROUPS } from './app.ts';
-import { createService } from './service.ts';
 import { VERSION } from './version.ts';
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  },
-});
+const output = new LogCapture();
 const directory = new FakeDirectory({
   alice: { password: 'alice-password', groups: ['registry-pushers', 'Ops, EMEA', '100%'] },
   bob: { password: 'bob-password', groups: ['registry-users'] },
@@ -34,33 +23,20 @@ const directory = new FakeDirectory({
     groups: Array.from({ length: AUDIT_MAX_GROUPS }, (_, i) => (i === 0 ? 'g'.repeat(300) : `crew-${i}`)),
   },
 });
-const config = loadConfig({
-  LDAP_URL: 'ldap://127.0.0.1:1',
-  LDAP_USER_BASE_DN: 'dc=example,dc=test',
-  AUTH_PUSH_GROUPS: 'registry-pushers',
-  AUTH_PULL_GROUPS: 'registry-users',
+const config = fakeConfig({
   AUTH_REALM: 'Example registry',
   LOCKOUT_MAX_FAILURES: '1000',
 });
-const service = createService(config, createLoggers('info', sink), () => directory);
-let auth: Server;
-let metricsServer: Server;
+let served: FakeService;
 let base = '';
 let metricsBase = '';
 
 before(async () => {
-  auth = createServer(service.authListener).listen(0, '127.0.0.1');
-  metricsServer = service.metricsApp.listen(0, '127.0.0.1');
-  await Promise.all([once(auth, 'listening'), once(metricsServer, 'listening')]);
-  base = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`;
-  metricsBase = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
+  served = await serveFake(directory, { config, log: output });
+  ({ authBase: base, metricsBase } = served);
 });
 after(() => {
-  // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
-  for (const server of [auth, metricsServer]) {
-    server.close();
-    server.closeAllConnections();
-  }
+  served.close();
 });
 
 function ask(headers: Record<string, string>): Promise<Response> {
@@ -148,7 +124,7 @@ describe('GET /auth, as nginx calls it', () => {
       (await ask({ 'X-Original-Method': 'GET', Authorization: basic('alice', 'alice-password') })).status,
       500,
     );
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.deepEqual(
       [line['action'], line['method'], line['result'], line['reason'], line['source'], line['level']],
       ['none', 'GET', 'error', 'proxy_misconfigured', 'none', 'error'],
@@ -302,10 +278,10 @@ describe('GET /auth, as nginx calls it', () => {
 
 describe('audit log', () => {
   it('writes one JSON line per decision with the contract fields', async () => {
-    const before = lines.length;
+    const before = output.lines().length;
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('bob', 'bob-password')));
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
-    assert.equal(lines.length, before + 1);
+    const line = output.lines().at(-1) ?? {};
+    assert.equal(output.lines().length, before + 1);
     for (const field of [
       'time',
       'level',
@@ -339,7 +315,7 @@ describe('audit log', () => {
       'Content-Type': 'multipart/form-data; boundary=x',
     });
     assert.equal(res.status, 403);
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.deepEqual(
       [line['user'], line['method'], line['result'], line['reason'], line['detail']],
       ['alice', 'POST', 'deny', 'form_body', 'multipart body'],
@@ -355,7 +331,7 @@ describe('audit log', () => {
     directory.available = false;
     await ask(nginx('GET', '/v2/', basic('alice', 'outage-password')));
     directory.available = true;
-    const log = lines.join('\n');
+    const log = output.text();
     for (const secret of [...secrets, 'outage-password']) {
       assert.ok(!log.includes(secret), `log holds ${secret}`);
       assert.ok(
@@ -368,13 +344,13 @@ describe('audit log', () => {
 
   it("names the denied user's groups, at most AUDIT_MAX_GROUPS of them, and how many were left out", async () => {
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('bob', 'bob-password')));
-    const bob = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const bob = output.lines().at(-1) ?? {};
     assert.equal(bob['result'], 'deny');
     assert.deepEqual(bob['groups'], ['registry-users']);
     assert.equal('groups_omitted' in bob, false);
 
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('many', 'many-password')));
-    const many = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const many = output.lines().at(-1) ?? {};
     assert.equal(many['result'], 'deny');
     assert.deepEqual(
       many['groups'],
@@ -385,7 +361,7 @@ describe('audit log', () => {
 
   it('cuts group names to 128 characters, and leaves groups_omitted out at exactly AUDIT_MAX_GROUPS', async () => {
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('twenty', 'twenty-password')));
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.equal(line['result'], 'deny');
     assert.deepEqual(line['groups'], [
       'g'.repeat(128),
@@ -397,7 +373,7 @@ describe('audit log', () => {
   it('cuts the login of a user the directory does not know to 256 characters', async () => {
     const login = `${'x'.repeat(250)}${'y'.repeat(100)}`;
     assert.equal((await ask(nginx('GET', '/v2/', basic(login, 'whatever')))).status, 401);
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.deepEqual([line['reason'], line['user']], ['unknown_user', `${'x'.repeat(250)}${'y'.repeat(6)}`]);
   });
 
@@ -412,7 +388,7 @@ describe('audit log', () => {
     // frank's first decision goes to the directory (nothing about him is cached).
     assert.equal((await ask(nginx('GET', '/v2/', basic('frank', `never-${started}`)))).status, 401);
     const roundTripMs = performance.now() - started;
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.equal(line['source'], 'directory');
     const ms = Number(line['duration_ms']);
     assert.ok(ms > 0 && ms <= roundTripMs, `${ms} ms within the ${roundTripMs} ms round trip`);
@@ -421,17 +397,17 @@ describe('audit log', () => {
 
   it('lists no groups on allows or on failed credentials', async () => {
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('alice', 'alice-password')));
-    assert.equal('groups' in (JSON.parse(lines.at(-1) ?? '{}') as object), false);
+    assert.equal('groups' in (output.lines().at(-1) ?? {}), false);
     await ask(nginx('PUT', '/v2/team/app/manifests/v1', basic('alice', 'not-it')));
-    assert.equal('groups' in (JSON.parse(lines.at(-1) ?? '{}') as object), false);
+    assert.equal('groups' in (output.lines().at(-1) ?? {}), false);
   });
 
   it('records the credential-less first request as a challenge, not as failed credentials', async () => {
     await ask(nginx('GET', '/v2/'));
-    const line = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const line = output.lines().at(-1) ?? {};
     assert.deepEqual([line['result'], line['reason']], ['challenge', 'no_credentials']);
     await ask(nginx('GET', '/v2/', 'Basic'));
-    const malformed = JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+    const malformed = output.lines().at(-1) ?? {};
     assert.deepEqual(
       [malformed['result'], malformed['reason']],
       ['unauthenticated', 'malformed_credentials'],
@@ -440,7 +416,7 @@ describe('audit log', () => {
 
   it('trusts X-Real-IP only from TRUSTED_PROXIES (loopback here)', async () => {
     await ask({ ...nginx('GET', '/v2/', basic('alice', 'alice-password')), 'X-Real-IP': '203.0.113.9' });
-    assert.equal((JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>)['client_ip'], '203.0.113.9');
+    assert.equal((output.lines().at(-1) ?? {})['client_ip'], '203.0.113.9');
   });
 });
 
@@ -560,12 +536,10 @@ describe('no exception on the answer path ends the process', () => {
       }
     }
     const faulty = new Faulty({ gina: { password: 'gina-password', groups: ['registry-users'] } });
-    const broken = createService(config, createLoggers('info', sink), () => faulty);
-    const server = createServer(broken.authListener).listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const broken = await serveFake(faulty, { config, log: output });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
-      const seen = lines.length;
+      const url = `${broken.authBase}/auth`;
+      const seen = output.lines().length;
       for (const attempt of [1, 2]) {
         const res = await fetch(url, {
           headers: nginx('GET', '/v2/app/tags/list', basic('gina', 'gina-password')),
@@ -574,7 +548,7 @@ describe('no exception on the answer path ends the process', () => {
         assert.equal(res.headers.get('www-authenticate'), null);
       }
       assert.equal(faulty.calls.verifyPassword, 2, 'nothing cached: the second attempt asked again');
-      const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logged = output.lines().slice(seen);
       const audits = logged.filter((l) => l['msg'] === 'decision');
       assert.deepEqual(
         audits.map((l) => [
@@ -603,28 +577,25 @@ describe('no exception on the answer path ends the process', () => {
       assert.match(err.stack ?? '', /resolveGroups/);
       assert.equal(failures[0]?.['user'], 'gina');
     } finally {
-      server.close();
+      broken.close();
     }
   });
 
   it('answers 500, logs it and keeps serving when a header cannot be written (a realm Node refuses)', async () => {
     // loadConfig refuses such a realm at start; this reaches past it to prove the last line holds.
-    const broken = createService(
-      { ...config, realm: 'Régistry\u0001' },
-      createLoggers('info', sink),
-      () => directory,
-    );
-    const server = createServer(broken.authListener).listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const broken = await serveFake(directory, {
+      config: { ...config, realm: 'Régistry\u0001' },
+      log: output,
+    });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
-      const seen = lines.length;
+      const url = `${broken.authBase}/auth`;
+      const seen = output.lines().length;
       const challenged = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'wrong')) });
       assert.equal(challenged.status, 500);
       assert.equal(challenged.headers.get('www-authenticate'), null);
       const granted = await fetch(url, { headers: nginx('GET', '/v2/', basic('alice', 'alice-password')) });
       assert.equal(granted.status, 200, 'the same process answers the next request');
-      const logged = lines.slice(seen).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const logged = output.lines().slice(seen);
       assert.ok(logged.some((l) => l['msg'] === 'answering a decision failed' && l['level'] === 'error'));
       assert.ok(
         logged.some(
@@ -633,7 +604,7 @@ describe('no exception on the answer path ends the process', () => {
         'the audit line says internal_error',
       );
     } finally {
-      server.close();
+      broken.close();
     }
   });
 });

@@ -3,25 +3,20 @@
 // gates to hold a bind in flight and faults that stand for a defect). Each test states the defence it
 // checks; through nginx to the real registry, see test/e2e/attacks.test.ts.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import type { FakeUser } from '../test/support/fake-directory.ts';
-import { loadConfig } from './config.ts';
+import { LogCapture } from '../test/support/log-capture.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { Decider } from './decider.ts';
 import type { Decision } from './decider.ts';
 import type { Group, UserEntry } from './directory/directory.ts';
 import { DirectoryUnavailableError } from './directory/errors.ts';
 import { Lockout } from './lockout.ts';
-import { createLoggers } from './logger.ts';
 import { Policy, rulesFromConfig } from './policy.ts';
-import { createService } from './service.ts';
 
 const HOME = '192.0.2.1'; // where alice works (familiar once she has logged in)
 const ATTACKER = '203.0.113.9';
@@ -346,13 +341,13 @@ describe('attack: internal errors as a weapon', () => {
 });
 
 describe('attack: a password in the log through internal_error', () => {
-  let lines: Record<string, unknown>[] = [];
+  let log = new LogCapture();
   let rejections: unknown[] = [];
   const onRejection = (reason: unknown): void => {
     rejections.push(reason);
   };
   beforeEach(() => {
-    lines = [];
+    log = new LogCapture();
     rejections = [];
     process.on('unhandledRejection', onRejection);
   });
@@ -361,32 +356,11 @@ describe('attack: a password in the log through internal_error', () => {
   });
 
   async function serve(directory: FakeDirectory, env: Record<string, string> = {}) {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString('utf8').split('\n'))
-          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const config = loadConfig({
-      LDAP_URL: 'ldap://127.0.0.1:1',
-      LDAP_USER_BASE_DN: 'dc=example,dc=test',
-      AUTH_PUSH_GROUPS: 'registry-pushers',
-      AUTH_PULL_GROUPS: 'registry-users',
-      ...env,
-    });
-    const service = createService(
-      config,
-      createLoggers('info', Object.assign(sink, { write: sink.write.bind(sink) })),
-      () => directory,
-    );
-    const auth = createServer(service.authListener).listen(0, '127.0.0.1');
-    await once(auth, 'listening');
-    const { port } = auth.address() as AddressInfo;
+    const { authBase, close } = await serveFake(directory, { config: fakeConfig(env), log });
     return {
       ask: async (user: string, password: string) =>
         (
-          await fetch(`http://127.0.0.1:${port}/auth`, {
+          await fetch(`${authBase}/auth`, {
             headers: {
               'X-Original-Method': 'GET',
               'X-Original-URI': '/v2/team/app/tags/list',
@@ -394,7 +368,7 @@ describe('attack: a password in the log through internal_error', () => {
             },
           })
         ).status,
-      close: () => auth.close(),
+      close,
     };
   }
 
@@ -405,17 +379,17 @@ describe('attack: a password in the log through internal_error', () => {
     try {
       assert.equal(await service.ask('dave', 'dave-password'), 500);
       assert.equal(await service.ask('dave', 'S3cret-guess'), 500);
-      await waitFor(() => lines.filter((l) => l['msg'] === 'decision').length === 2, 'two audit lines');
-      const text = JSON.stringify(lines);
+      await waitFor(() => log.lines().filter((l) => l['msg'] === 'decision').length === 2, 'two audit lines');
+      const text = JSON.stringify(log.lines());
       assert.doesNotMatch(text, /dave-password|S3cret-guess/, 'no password in any line');
-      const audit = lines.find((l) => l['msg'] === 'decision');
+      const audit = log.lines().find((l) => l['msg'] === 'decision');
       assert.equal(audit?.['reason'], 'internal_error');
       assert.match(
         String(audit['error']),
         /Cannot read properties of undefined \(reading '\[redacted\]'\)/,
         'the defect is still named',
       );
-      const failure = lines.find((l) => l['msg'] === 'decision failed unexpectedly');
+      const failure = log.lines().find((l) => l['msg'] === 'decision failed unexpectedly');
       const err = failure?.['err'] as { type?: string; stack?: string } | undefined;
       assert.equal(err?.type, 'TypeError');
       assert.match(err.stack ?? '', /attacks\.test\.ts/, 'the stack still finds the defect');
@@ -432,9 +406,9 @@ describe('attack: a password in the log through internal_error', () => {
     const service = await serve(directory);
     try {
       assert.equal(await service.ask('dave', 'dave-password'), 503);
-      await waitFor(() => lines.some((l) => l['msg'] === 'decision'), 'the audit line');
-      assert.doesNotMatch(JSON.stringify(lines), /dave-password/);
-      const audit = lines.find((l) => l['msg'] === 'decision');
+      await waitFor(() => log.lines().some((l) => l['msg'] === 'decision'), 'the audit line');
+      assert.doesNotMatch(JSON.stringify(log.lines()), /dave-password/);
+      const audit = log.lines().find((l) => l['msg'] === 'decision');
       assert.deepEqual(
         [audit?.['reason'], audit?.['error']],
         ['directory_unavailable', 'socket closed while sending [redacted]'],
@@ -458,7 +432,7 @@ describe('attack: a password in the log through internal_error', () => {
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(rejections, []);
       assert.equal(await service.ask('dave', 'another'), 500, 'still serving');
-      assert.doesNotMatch(JSON.stringify(lines), /late-password/);
+      assert.doesNotMatch(JSON.stringify(log.lines()), /late-password/);
     } finally {
       service.close();
     }

@@ -2,27 +2,21 @@
 // secret out of it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LogCapture } from '../test/support/log-capture.ts';
 import { createLoggers } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 
 function capture(level: LogLevel = 'info') {
-  const lines: Record<string, unknown>[] = [];
-  const loggers = createLoggers(level, {
-    write(chunk: string) {
-      for (const line of chunk.split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      return true;
-    },
-  });
-  return { ...loggers, lines };
+  const log = new LogCapture();
+  return { ...createLoggers(level, log), lines: () => log.lines() };
 }
 
 describe('createLoggers', () => {
   it('writes one JSON object per line: the level as a word, msg, an ISO 8601 time, no pid or hostname', () => {
     const { logger, lines } = capture();
     logger.warn({ server: 'ldap://dc1.example.test:389' }, 'LDAP server failed');
-    assert.equal(lines.length, 1);
-    const line = lines[0] ?? {};
+    assert.equal(lines().length, 1);
+    const line = lines()[0] ?? {};
     assert.deepEqual(Object.keys(line).sort(), ['level', 'msg', 'server', 'time']);
     assert.deepEqual([line['level'], line['msg']], ['warn', 'LDAP server failed']);
     assert.equal(new Date(String(line['time'])).toISOString(), line['time']);
@@ -44,11 +38,11 @@ describe('createLoggers', () => {
       },
       'something failed',
     );
-    const text = JSON.stringify(lines);
+    const text = JSON.stringify(lines());
     for (const secret of ['top-secret', 'dG9wOnNlY3JldA', 'nested-secret', 'bmVzdGVk', 'aA==', 'aGVhZGVy']) {
       assert.ok(!text.includes(secret), secret);
     }
-    const line = lines[0] ?? {};
+    const line = lines()[0] ?? {};
     assert.deepEqual(line, {
       level: 'error',
       time: line['time'],
@@ -83,7 +77,7 @@ describe('createLoggers', () => {
     audit.write('info', record);
     audit.write('error', { ...record, result: 'error', reason: 'internal_error' });
     assert.deepEqual(
-      lines.map((l) => [l['level'], l['msg'], l['reason']]),
+      lines().map((l) => [l['level'], l['msg'], l['reason']]),
       [
         ['warn', 'shown', undefined],
         ['error', 'decision', 'internal_error'],

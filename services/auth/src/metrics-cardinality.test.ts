@@ -1,16 +1,11 @@
 // No metric label carries a username, a repository or a client address: the number of series is fixed by
 // the code (actions × results × reasons × sources), however many people use the registry.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import type { FakeUser } from '../test/support/fake-directory.ts';
-import { loadConfig } from './config.ts';
-import { createLoggers } from './logger.ts';
-import { createService } from './service.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
+import type { FakeService } from '../test/support/serve-fake.ts';
 
 const USERS = 1000;
 const users: Record<string, FakeUser> = {};
@@ -20,36 +15,15 @@ for (let i = 0; i < USERS; i++) {
   users[`user-${i}`] = { password: `password-${i}`, groups: [group] };
 }
 const directory = new FakeDirectory(users);
-const service = createService(
-  loadConfig({
-    LDAP_URL: 'ldap://127.0.0.1:1',
-    LDAP_USER_BASE_DN: 'dc=example,dc=test',
-    AUTH_PUSH_GROUPS: 'registry-pushers',
-    AUTH_PULL_GROUPS: 'registry-users',
-    LOCKOUT_MAX_FAILURES: '3',
-  }),
-  createLoggers(
-    'info',
-    new Writable({
-      write(_chunk, _enc, done) {
-        done();
-      },
-    }),
-  ),
-  () => directory,
-);
-const auth = createServer(service.authListener);
-const metricsServer = service.metricsApp.listen(0, '127.0.0.1');
+let served: FakeService;
 let base = '';
 
 before(async () => {
-  auth.listen(0, '127.0.0.1');
-  await Promise.all([once(auth, 'listening'), once(metricsServer, 'listening')]);
-  base = `http://127.0.0.1:${(auth.address() as AddressInfo).port}`;
+  served = await serveFake(directory, { config: fakeConfig({ LOCKOUT_MAX_FAILURES: '3' }) });
+  base = served.authBase;
 });
 after(() => {
-  auth.close();
-  metricsServer.close();
+  served.close();
 });
 
 /** Every kind of decision for user i: allow, deny, wrong password, unknown user, challenge, lockout. */
@@ -79,8 +53,7 @@ async function decisionsFor(i: number): Promise<void> {
 }
 
 async function series(): Promise<string[]> {
-  const address = metricsServer.address() as AddressInfo;
-  const text = await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text();
+  const text = await (await fetch(`${served.metricsBase}/metrics`)).text();
   return text.split('\n').filter((line) => line.startsWith('registry_auth_'));
 }
 

@@ -2,16 +2,11 @@
 // and its log lines (once per change, never per request), /metrics. The directory is the fake, with a
 // health check that fails the way LdapDirectory's does.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { FakeDirectory } from '../test/support/fake-directory.ts';
-import { loadConfig } from './config.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
 import { DirectoryUnavailableError } from './directory/errors.ts';
 import type { UnavailableKind } from './directory/errors.ts';
-import { createLoggers } from './logger.ts';
-import { createService } from './service.ts';
 
 /** The fake, whose health check fails with `failure` (the error LdapDirectory.checkHealth would throw). */
 class HealthDirectory extends FakeDirectory {
@@ -24,27 +19,8 @@ class HealthDirectory extends FakeDirectory {
 }
 
 async function serve(env: Record<string, string> = {}) {
-  const logged: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        logged.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  const config = loadConfig({
-    LDAP_URL: 'ldap://127.0.0.1:1',
-    LDAP_USER_BASE_DN: 'dc=example,dc=test',
-    AUTH_PUSH_GROUPS: 'registry-pushers',
-    AUTH_PULL_GROUPS: 'registry-users',
-    ...env,
-  });
   const directory = new HealthDirectory({});
-  const service = createService(config, createLoggers('info', sink), () => directory);
-  const server = service.metricsApp.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { metricsBase: base, log, close } = await serveFake(directory, { config: fakeConfig(env) });
   return {
     directory,
     get: (path: string) => fetch(`${base}${path}`),
@@ -55,13 +31,11 @@ async function serve(env: Record<string, string> = {}) {
     },
     /** The readiness log lines so far. */
     readinessLines: () =>
-      logged
+      log
+        .lines()
         .filter((l) => l['msg'] === 'not ready' || l['msg'] === 'ready: the directory answers')
         .map((l) => [l['level'], l['msg'], l['reason'], l['variable'], l['error']]),
-    close: () => {
-      server.close();
-      server.closeAllConnections(); // fetch keeps its connections for reuse
-    },
+    close,
   };
 }
 

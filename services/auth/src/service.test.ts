@@ -2,52 +2,19 @@
 // lockout counter it feeds, and what the operator sees when the directory reports on its servers. The
 // directory is the fake; everything above the seam is the real service.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { FakeDirectory, basic } from '../test/support/fake-directory.ts';
 import type { FakeUser } from '../test/support/fake-directory.ts';
-import { loadConfig } from './config.ts';
-import type { DirectoryObserver } from './directory/directory.ts';
+import { fakeConfig, serveFake } from '../test/support/serve-fake.ts';
 import { ServerSet } from './directory/servers.ts';
-import { createLoggers } from './logger.ts';
-import { createService } from './service.ts';
 
 /** A running service over `directory`; `env` adds to a minimal configuration. */
 async function serve(directory: FakeDirectory, env: Record<string, string>) {
-  const logged: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        logged.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  let observer: DirectoryObserver | undefined;
-  const config = loadConfig({
-    LDAP_URL: 'ldap://127.0.0.1:1',
-    LDAP_USER_BASE_DN: 'dc=example,dc=test',
-    AUTH_PUSH_GROUPS: 'registry-pushers',
-    AUTH_PULL_GROUPS: 'registry-users',
-    ...env,
-  });
-  const service = createService(config, createLoggers('info', sink), (o) => {
-    observer = o;
-    return directory;
-  });
-  assert.ok(observer !== undefined, 'the directory is built with an observer');
-  const seam = observer;
-  const auth = createServer(service.authListener).listen(0, '127.0.0.1');
-  const metrics = service.metricsApp.listen(0, '127.0.0.1');
-  await Promise.all([once(auth, 'listening'), once(metrics, 'listening')]);
-  const port = (server: typeof auth) => (server.address() as AddressInfo).port;
+  const served = await serveFake(directory, { config: fakeConfig(env) });
   return {
     ask: async (user: string, password: string, clientIp = '192.0.2.1') =>
       (
-        await fetch(`http://127.0.0.1:${port(auth)}/auth`, {
+        await fetch(`${served.authBase}/auth`, {
           headers: {
             'X-Original-Method': 'GET',
             'X-Original-URI': '/v2/app/tags/list',
@@ -58,23 +25,17 @@ async function serve(directory: FakeDirectory, env: Record<string, string>) {
       ).status,
     /** A series' value; `absent` is what a series not exported (yet) counts as, else it must be there. */
     metric: async (series: string, absent?: number): Promise<number> => {
-      const text = await (await fetch(`http://127.0.0.1:${port(metrics)}/metrics`)).text();
+      const text = await (await fetch(`${served.metricsBase}/metrics`)).text();
       const escaped = series.replace(/[{}]/g, '\\$&');
       const value = new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text)?.[1] ?? absent;
       assert.ok(value !== undefined, `${series} is exported`);
       return Number(value);
     },
     /** The observer the service gave the directory: what LdapDirectory reports through. */
-    observer: seam,
+    observer: served.observer,
     /** Operational log lines so far (the audit lines, msg "decision", left out). */
-    logs: () => logged.filter((l) => l['msg'] !== 'decision'),
-    close: () => {
-      // fetch keeps its connections for reuse: closed here, so the test process ends without waiting.
-      for (const server of [auth, metrics]) {
-        server.close();
-        server.closeAllConnections();
-      }
-    },
+    logs: () => served.log.lines().filter((l) => l['msg'] !== 'decision'),
+    close: served.close,
   };
 }
 

@@ -3,13 +3,10 @@
 // bind: the report's lines as the operator reads them, and its exit code. test/check.test.ts runs the
 // same command as a child process (argument handling, the prompt, exit codes of the process).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createCa, issueServerCert } from '@registry-ldap-auth/stack/certs';
@@ -19,11 +16,13 @@ import type { Slapd } from '@registry-ldap-auth/stack/slapd';
 import { loadConfig } from '../src/config.ts';
 import type { Env } from '../src/env-reader.ts';
 import { runCheck } from '../src/check/check.ts';
-import { EXIT, Report } from '../src/check/report.ts';
+import { EXIT } from '../src/check/report.ts';
+import { capturedReport } from './support/log-capture.ts';
 import type { ExitCode } from '../src/check/report.ts';
 import { checkUser } from '../src/check/user-check.ts';
 import type { UserToCheck } from '../src/check/user-check.ts';
-import { openldapEnv } from './support/openldap-env.ts';
+import { listenOnLoopback } from './support/loopback.ts';
+import { openldapEnv, withoutEmpty } from './support/openldap-env.ts';
 import { startStallServer } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
@@ -66,23 +65,6 @@ let oidcFile: string;
 let forward: StallServer;
 const cleanup: (() => Promise<void>)[] = [];
 
-/** A TCP server that closes every connection it accepts; returns its port. */
-async function listen(server: net.Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(async () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-    await once(server, 'close');
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 /** Passes the first `requests` requests through to slapd, then hangs up when the client sends another. */
 async function startDropAfter(requests: number): Promise<string> {
   const target = new URL(slapd.url);
@@ -102,7 +84,7 @@ async function startDropAfter(requests: number): Promise<string> {
     });
     client.on('close', () => upstream.destroy());
   });
-  return `ldap://127.0.0.1:${await listen(server)}`;
+  return `ldap://127.0.0.1:${await listenOnLoopback(server, cleanup)}`;
 }
 
 before(async () => {
@@ -124,7 +106,7 @@ before(async () => {
   const [certPem, keyPem] = await Promise.all([readFile(cert.cert, 'utf8'), readFile(cert.key, 'utf8')]);
   const tlsServer = tls.createServer({ cert: certPem, key: keyPem });
   tlsServer.on('tlsClientError', () => undefined); // the client refuses the certificate: expected
-  wrongName = { url: `ldaps://127.0.0.1:${await listen(tlsServer)}`, ca: pki.caCert };
+  wrongName = { url: `ldaps://127.0.0.1:${await listenOnLoopback(tlsServer, cleanup)}`, ca: pki.caCert };
 
   dropsAfterBind = await startDropAfter(1);
   dropsAfterRootDse = await startDropAfter(2);
@@ -142,21 +124,7 @@ after(() => checkLogsThenStop(cleanup, slapd, dir));
 
 /** The seeded directory's environment with `overrides`; an empty value removes the variable. */
 function envWith(overrides: Record<string, string>): Env {
-  const env: Record<string, string> = { ...openldapEnv(slapd), ...overrides };
-  for (const [name, value] of Object.entries(env)) if (value === '') Reflect.deleteProperty(env, name);
-  return env;
-}
-
-/** A report whose lines are collected as they are written. */
-function collect(): { report: Report; text: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { report: new Report(out), text: () => text };
+  return withoutEmpty(openldapEnv(slapd, overrides));
 }
 
 interface Outcome {
@@ -166,7 +134,7 @@ interface Outcome {
 
 async function check(overrides: Record<string, string>, user?: UserToCheck): Promise<Outcome> {
   const env = envWith(overrides);
-  const { report, text } = collect();
+  const { report, text } = capturedReport();
   await runCheck(loadConfig(env), env, report, user);
   const code = report.summary();
   return { code, text: text() };
@@ -698,7 +666,7 @@ describe('--check --user in-process', () => {
   ];
   for (const row of rows) {
     it(row.name, async () => {
-      const { report, text } = collect();
+      const { report, text } = capturedReport();
       await checkUser(loadConfig(envWith(row.env?.() ?? {})), row.user(), report);
       assertReport({ code: report.exitCode, text: text() }, row.code, row.present());
     });

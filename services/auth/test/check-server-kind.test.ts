@@ -2,7 +2,6 @@
 // describe themselves as Active Directory does (AD's capability OID, a vendor name) or as 389 Directory
 // Server does (its vendor, no OpenLDAP object class), read with and without the vendor, or not at all.
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { seed, startSlapd } from '@registry-ldap-auth/stack/slapd';
 import type { Slapd } from '@registry-ldap-auth/stack/slapd';
@@ -11,8 +10,9 @@ import { loadConfig } from '../src/config.ts';
 import { checkBases, checkPreset } from '../src/check/directory-checks.ts';
 import { DirectoryProbe } from '../src/check/directory-probe.ts';
 import type { ServerInfo } from '../src/check/directory-probe.ts';
-import { EXIT, Report } from '../src/check/report.ts';
-import { openldapEnv } from './support/openldap-env.ts';
+import { EXIT } from '../src/check/report.ts';
+import { capturedReport } from './support/log-capture.ts';
+import { openldapEnv, withoutEmpty } from './support/openldap-env.ts';
 
 // LDAP_CAP_ACTIVE_DIRECTORY_OID, listed by every AD DC (and Samba AD) in supportedCapabilities. OpenLDAP's
 // schema has no supportedCapabilities: defined here under OpenLDAP's experimental arc (…4203.666), as a
@@ -63,31 +63,17 @@ after(async () => {
   }
 });
 
-/** A report whose lines are collected as they are written. */
-function collect(): { report: Report; text: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { report: new Report(out), text: () => text };
-}
-
 /** What the check reads from the root DSE and says about it, as the service account or anonymously. */
 async function serverKind(
   slapd: Slapd,
   as: 'service' | 'anonymous',
 ): Promise<{ server: ServerInfo; code: number; text: string }> {
   const anonymous = as === 'anonymous' ? { LDAP_BIND_DN: '', LDAP_BIND_PASSWORD: '' } : {};
-  const env: Record<string, string> = openldapEnv(slapd, anonymous);
-  for (const [name, value] of Object.entries(env)) if (value === '') Reflect.deleteProperty(env, name);
-  const config = loadConfig(env);
+  const config = loadConfig(withoutEmpty(openldapEnv(slapd, anonymous)));
   const probe = await DirectoryProbe.connect(config.ldap, slapd.url);
   try {
     const server = await probe.serverInfo();
-    const { report, text } = collect();
+    const { report, text } = capturedReport();
     checkPreset(config, server, report);
     return { server, code: report.exitCode, text: text() };
   } finally {
@@ -141,7 +127,7 @@ describe('--check: the kind of server, from its root DSE', () => {
     const config = loadConfig(env);
     const probe = await DirectoryProbe.connect(config.ldap, ds389Like.url);
     try {
-      const { report, text } = collect();
+      const { report, text } = capturedReport();
       // Anonymous clients see neither the root DSE nor the entries: both bases look missing.
       assert.deepEqual(await checkBases(config, probe, await probe.serverInfo(), report), {
         users: false,

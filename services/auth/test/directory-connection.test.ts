@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { readFile, mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +28,7 @@ import { DirectoryUnavailableError } from '../src/directory/errors.ts';
 import { ServerSet, serverLabel } from '../src/directory/servers.ts';
 import type { ServerEvent } from '../src/directory/servers.ts';
 import { isAnswer } from '../src/directory/connector.ts';
+import { listenOnLoopback } from './support/loopback.ts';
 import { messageIdOf, startStallServer, startTlsSuccess } from './support/stall-server.ts';
 import type { StallServer } from './support/stall-server.ts';
 import { waitFor } from './support/wait.ts';
@@ -44,10 +43,7 @@ const cleanup: (() => Promise<void>)[] = [];
 /** A StartTLS server with `cert`: it accepts the upgrade, completes the handshake, then says nothing. */
 async function startTlsListener(cert: { cert: string; key: string }): Promise<string> {
   const [certPem, keyPem] = await Promise.all([readFile(cert.cert, 'utf8'), readFile(cert.key, 'utf8')]);
-  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined); // the client hangs up after its timeout or a failed check
     socket.once('data', (data: Buffer) => {
       const id = messageIdOf(data);
@@ -57,14 +53,7 @@ async function startTlsListener(cert: { cert: string; key: string }): Promise<st
       secure.on('error', () => undefined); // the client refuses the certificate: its choice, not ours
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(async () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-    await once(server, 'close');
-  });
-  return `ldap://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `ldap://127.0.0.1:${await listenOnLoopback(server, cleanup)}`;
 }
 
 async function stall(mode: Parameters<typeof startStallServer>[0]): Promise<StallServer> {

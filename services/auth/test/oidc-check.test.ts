@@ -6,15 +6,14 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { JWKS_PATH, startOidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
 import type { OidcIssuer } from '@registry-ldap-auth/stack/oidc-issuer';
-import { EXIT, Report } from '../src/check/report.ts';
+import { EXIT } from '../src/check/report.ts';
 import { checkIssuers } from '../src/oidc/issuer-check.ts';
-import type { OidcConfig } from '../src/oidc/oidc-config.ts';
 import { parseRulesFile } from '../src/oidc/rules-file.ts';
+import { capturedReport } from './support/log-capture.ts';
 
 let dir: string;
 let issuer: OidcIssuer;
@@ -35,12 +34,9 @@ async function checkAll(issuers: Record<string, unknown>[]): Promise<{ code: num
     certs: [readFileSync(file, 'utf8')],
   }));
   assert.deepEqual(parsed.problems, []);
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => (text += c.toString()));
-  const report = new Report(out);
+  const { report, text } = capturedReport();
   await checkIssuers({ username: 'ci', file: '/etc/oidc.yml', issuers: parsed.issuers }, report);
-  return { code: report.exitCode, text };
+  return { code: report.exitCode, text: text() };
 }
 
 const entry = (
@@ -56,29 +52,10 @@ const entry = (
   ...more,
 });
 
+/** The report for one issuer, gitlab, configured at `url`, with or without the issuer's ca_file. */
 async function check(url: string, ca: boolean): Promise<{ code: number; text: string }> {
-  const { issuers, problems } = parseRulesFile(
-    JSON.stringify({
-      issuers: [
-        {
-          name: 'gitlab',
-          issuer: url,
-          audience: 'https://registry.example.test',
-          ...(ca ? { ca_file: issuer.caFile } : {}),
-          rules: [{ claims: { namespace_path: 'platform' }, pull: 'platform/**' }],
-        },
-      ],
-    }),
-    () => ({ certs: [issuer.caPem] }),
-  );
-  assert.deepEqual(problems, []);
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => (text += c.toString()));
-  const report = new Report(out);
-  const config: OidcConfig = { username: 'oidc', file: 'oidc.yml', issuers };
-  await checkIssuers(config, report);
-  return { code: report.exitCode, text };
+  const { ca_file, ...withoutCa } = entry('gitlab', issuer, { issuer: url });
+  return checkAll([ca ? { ...withoutCa, ca_file } : withoutCa]);
 }
 
 describe('--check: trusted issuers', () => {

@@ -11,7 +11,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   githubJob,
@@ -32,6 +31,7 @@ import { TokenAuthenticator } from '../src/oidc/token-authenticator.ts';
 import { TokenVerifier } from '../src/oidc/token-verifier.ts';
 import { Policy, rulesFromConfig } from '../src/policy.ts';
 import { FakeDirectory, basic } from './support/fake-directory.ts';
+import { LogCapture } from './support/log-capture.ts';
 
 const AUDIENCE = 'https://registry.example.test';
 const COOLDOWN_MS = 60_000;
@@ -45,7 +45,7 @@ let directory: FakeDirectory;
 let metrics: ReturnType<typeof createMetrics>;
 let offset = 0;
 const now = (): number => Date.now() + offset;
-const lines: string[] = [];
+const output = new LogCapture();
 const fetches = (issuer: OidcIssuer): number => issuer.requests.filter((p) => p.endsWith('/keys')).length;
 
 function rulesYaml(): string {
@@ -91,13 +91,7 @@ before(async () => {
   });
   const oidc = config.oidc;
   assert.ok(oidc);
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const loggers = createLoggers('info', sink);
+  const loggers = createLoggers('info', output);
   const cache = new DecisionCache({ ...config.cache, now });
   metrics = createMetrics(() => cache.size);
   const tokens = new TokenAuthenticator(oidc, {
@@ -155,8 +149,8 @@ async function ask(
       Authorization: basic('oidc', password),
     },
   });
-  const audit = lines
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  const audit = output
+    .lines()
     .filter((l) => l['msg'] === 'decision')
     .at(-1);
   assert.ok(audit, 'an audit line per decision');
@@ -229,7 +223,7 @@ describe('GitLab CI id_tokens', () => {
     const expired = await push('platform/app', token);
     assert.deepEqual([expired.status, expired.reason, expired.source], [401, 'token_expired', 'token']);
     assert.ok(
-      !lines.some((l) => l.includes(token) || l.includes(token.split('.')[2] ?? '-')),
+      !output.text().includes(token) && !output.text().includes(token.split('.')[2] ?? '-'),
       'a token was logged',
     );
   });

@@ -56,16 +56,20 @@ function verifier(clock: Clock, keys: KeyOptions = {}) {
 /** A key the JWKS does not hold: an unpublished key under a kid of its own (no key generated per test). */
 const as = (kid: string): SigningKey => ({ ...first, kid });
 
-const job = (clock: Clock, key?: SigningKey): Promise<string> =>
-  issuer.sign(
-    gitlabJob(issuer.url, AUDIENCE, {
-      project: 'platform/app',
-      branch: 'main',
-      protected: true,
-      now: clock.ms,
-    }),
-    key,
-  );
+/** A GitLab job's claims (platform/app, protected main), issued now on the test clock. */
+const claimsAt = (clock: Clock) =>
+  gitlabJob(issuer.url, AUDIENCE, {
+    project: 'platform/app',
+    branch: 'main',
+    protected: true,
+    now: clock.ms,
+  });
+
+const job = (clock: Clock, key?: SigningKey): Promise<string> => issuer.sign(claimsAt(clock), key);
+
+/** A job token that names no kid, signed with `privateKey` under `alg`. */
+const kidless = (clock: Clock, alg: string, privateKey: Parameters<SignJWT['sign']>[0]): Promise<string> =>
+  new SignJWT(claimsAt(clock)).setProtectedHeader({ alg }).sign(privateKey);
 
 /** The reason a token got, and the detail for the operator when refused. */
 const outcome = (v: Verification): [string, string] => (v.ok ? ['ok', ''] : [v.reason, v.detail]);
@@ -165,16 +169,7 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
     ]);
     // An ES256 token without a kid while the JWKS holds RSA keys only: nothing to try it with.
     const es = await issuer.addKey({ alg: 'ES256', publish: false });
-    const token = await new SignJWT(
-      gitlabJob(issuer.url, AUDIENCE, {
-        project: 'platform/app',
-        branch: 'main',
-        protected: true,
-        now: clock.ms,
-      }),
-    )
-      .setProtectedHeader({ alg: 'ES256' })
-      .sign(es.privateKey);
+    const token = await kidless(clock, 'ES256', es.privateKey);
     assert.deepEqual(outcome(await v.verify(token)), ['token_unknown_key', 'no key (no kid) in the JWKS']);
   });
 
@@ -185,16 +180,7 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
     await v.prefetch();
     clock.advance(10_000); // a re-fetch would be allowed
     const start = requestsOf(issuer);
-    const token = await new SignJWT(
-      gitlabJob(issuer.url, AUDIENCE, {
-        project: 'platform/app',
-        branch: 'main',
-        protected: true,
-        now: clock.ms,
-      }),
-    )
-      .setProtectedHeader({ alg: 'RS256' })
-      .sign(first.privateKey);
+    const token = await kidless(clock, 'RS256', first.privateKey);
     assert.deepEqual(outcome(await v.verify(token)), [
       'token_invalid',
       'the token names no "kid" and several keys match',
@@ -211,16 +197,7 @@ describe('a token naming a key not held: one re-fetch per cooldown', () => {
       body: JSON.stringify({ keys: [await exportJWK(a.publicKey), await exportJWK(b.publicKey)] }),
     });
     clock.advance(10_000);
-    const token = await new SignJWT(
-      gitlabJob(issuer.url, AUDIENCE, {
-        project: 'platform/app',
-        branch: 'main',
-        protected: true,
-        now: clock.ms,
-      }),
-    )
-      .setProtectedHeader({ alg: 'ES256' })
-      .sign(a.privateKey);
+    const token = await kidless(clock, 'ES256', a.privateKey);
     assert.deepEqual(outcome(await v.verify(token)), [
       'token_invalid',
       'the token names no "kid" and several keys match',
@@ -462,12 +439,7 @@ describe('a key in the JWKS that cannot be used refuses its tokens (it used to a
       }),
     });
     const { v } = verifier(clock);
-    const claims = gitlabJob(issuer.url, AUDIENCE, {
-      project: 'platform/app',
-      branch: 'main',
-      protected: true,
-      now: clock.ms,
-    });
+    const claims = claimsAt(clock);
     const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
     const input = `${b64({ alg: 'RS256', kid: 'weak' })}.${b64(claims)}`;
     const signed = `${input}.${createSign('RSA-SHA256').update(input).sign(weak.privateKey).toString('base64url')}`;

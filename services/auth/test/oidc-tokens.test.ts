@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { JWTPayload } from 'jose';
 import { epoch, gitlabJob, startOidcIssuer, unsignedToken } from '@registry-ldap-auth/stack/oidc-issuer';
@@ -18,6 +17,7 @@ import type { TokenDecision } from '../src/oidc/token-authenticator.ts';
 import { TokenVerifier } from '../src/oidc/token-verifier.ts';
 import type { Verification } from '../src/oidc/token-verifier.ts';
 import type { Access } from '../src/registry-scope.ts';
+import { LogCapture } from './support/log-capture.ts';
 import { AUDIENCE, Clock, requestsOf, trust } from './support/oidc.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -208,15 +208,7 @@ describe('the token itself: shape, algorithm, issuer, before any key is fetched'
 const push: readonly Access[] = [{ action: 'push', repository: 'platform/app' }];
 
 function authenticator(clock: Clock, maxEntries = 100) {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        lines.push(JSON.parse(l) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
+  const log = new LogCapture();
   const metrics = createMetrics(() => 0);
   const hashed: string[] = [];
   const tokens = new TokenAuthenticator(
@@ -228,12 +220,12 @@ function authenticator(clock: Clock, maxEntries = 100) {
       },
       maxEntries,
       metrics,
-      logger: createLoggers('info', sink).logger,
+      logger: createLoggers('info', log).logger,
       now: clock.now,
       keys: { cooldownMs: 0 }, // every unknown kid asks the issuer again
     },
   );
-  return { tokens, lines, metrics, hashed };
+  return { tokens, log, metrics, hashed };
 }
 
 const decide = async (tokens: TokenAuthenticator, token: string, access = push): Promise<TokenDecision> =>
@@ -321,7 +313,7 @@ describe('the authenticator: decisions, its cache, its logs and metrics', () => 
 
   it('logs and counts each key fetch, success or not, with the key options given', async () => {
     const clock = new Clock();
-    const { tokens, lines, metrics } = authenticator(clock);
+    const { tokens, log, metrics } = authenticator(clock);
     await tokens.prefetch();
     await issuer.down();
     try {
@@ -337,8 +329,8 @@ describe('the authenticator: decisions, its cache, its logs and metrics', () => 
     const text = await metrics.registry.metrics();
     assert.match(text, /^registry_auth_oidc_key_fetches_total\{issuer="gitlab",outcome="success"\} 1$/m);
     assert.match(text, /^registry_auth_oidc_key_fetches_total\{issuer="gitlab",outcome="error"\} 2$/m);
-    await waitFor('the three log lines', () => lines.length >= 3, 5000, 20);
-    const fetched = lines.map(({ level, msg, issuer: named, error }) => ({ level, msg, named, error }));
+    await waitFor('the three log lines', () => log.lines().length >= 3, 5000, 20);
+    const fetched = log.lines().map(({ level, msg, issuer: named, error }) => ({ level, msg, named, error }));
     assert.deepEqual(fetched[0], {
       level: 'info',
       msg: 'OIDC issuer keys fetched',

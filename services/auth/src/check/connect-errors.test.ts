@@ -59,6 +59,7 @@ describe('explainConnectFailure', () => {
   });
 
   it('asks for LDAP_CA_FILE for every way a certificate chain does not verify', () => {
+    // Written out, not imported from the module: the list is what the check promises operators.
     for (const code of [
       'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
       'UNABLE_TO_GET_ISSUER_CERT',

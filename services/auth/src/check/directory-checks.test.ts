@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { capturedReport } from '../../test/support/log-capture.ts';
 import { loadConfig } from '../config.ts';
 import type { PresetName } from '../directory/presets.ts';
 import { checkPreset } from './directory-checks.ts';
 import type { ServerInfo } from './directory-probe.ts';
-import { EXIT, Report } from './report.ts';
+import { EXIT } from './report.ts';
 
 function presetCheck(preset: PresetName, server: ServerInfo): { code: number; text: string } {
   const config = loadConfig({
@@ -15,17 +15,9 @@ function presetCheck(preset: PresetName, server: ServerInfo): { code: number; te
     LDAP_GROUP_BASE_DN: 'dc=example,dc=test',
     AUTH_PUSH_GROUPS: 'pushers',
   });
-  let text = '';
-  const report = new Report(
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-  );
+  const { report, text } = capturedReport();
   checkPreset(config, server, report);
-  return { code: report.exitCode, text };
+  return { code: report.exitCode, text: text() };
 }
 
 const ad: ServerInfo = { kind: 'activedirectory', description: 'Samba Team 4.19', namingContexts: [] };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../config.ts';
 import { FakeDirectory } from '../../test/support/fake-directory.ts';
-import { EXIT, Report } from './report.ts';
+import { capturedReport } from '../../test/support/log-capture.ts';
+import { EXIT } from './report.ts';
 import { checkUser } from './user-check.ts';
 
 /** A directory with a defect: group resolution throws something no directory error class describes. */
@@ -27,19 +27,11 @@ describe('checkUser', () => {
       AUTH_PUSH_GROUPS: 'pushers',
     });
     const directory = new DefectiveDirectory({ alice: { password: 'alice-password', groups: ['pushers'] } });
-    let text = '';
-    const report = new Report(
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      }),
-    );
+    const { report, text } = capturedReport();
     const user = { login: 'alice', password: 'alice-password', repository: 'sample/app' };
     await assert.rejects(checkUser(config, user, report, directory), TypeError);
     assert.equal(directory.closed, 1);
-    assert.equal(report.exitCode, EXIT.ok, text);
-    assert.doesNotMatch(text, /FAIL/);
+    assert.equal(report.exitCode, EXIT.ok, text());
+    assert.doesNotMatch(text(), /FAIL/);
   });
 });

@@ -11,3 +11,8 @@ export function openldapEnv(slapd: Slapd, overrides: Record<string, string> = {}
     ...overrides,
   };
 }
+
+/** `env` without the variables whose value is empty: how a test says "this one is not set". */
+export function withoutEmpty(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+}
