@@ -12,7 +12,7 @@
 //   [--per-user 2] [--concurrency 64] [--soak-rps 200] [--transfer-rounds 3] [--loader slapadd|ldapadd]
 //   [--phases burst,memory,soak,transfer]
 // Every sidecar it starts runs Node as the container image does: its NODE_OPTIONS (V8 heap flags) and its
-// command line's --optimize-for-size; SIDECAR_NODE_OPTIONS and SIDECAR_NODE_ARGS replace them ('' for
+// command line's V8 flags (--heap-growing-percent); SIDECAR_NODE_OPTIONS and SIDECAR_NODE_ARGS replace them ('' for
 // V8's defaults).
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

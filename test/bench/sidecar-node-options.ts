@@ -1,6 +1,6 @@
 // How a benchmark's sidecar runs Node: as the container image does (services/auth/Dockerfile), so what is
 // measured is what ships. Its NODE_OPTIONS (V8's heap limits) and the options on its command line before
-// the script (--optimize-for-size, which Node does not accept in NODE_OPTIONS). SIDECAR_NODE_OPTIONS
+// the script (V8 flags such as --heap-growing-percent, which Node does not accept in NODE_OPTIONS). SIDECAR_NODE_OPTIONS
 // replaces the first ('' for V8's defaults, '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile) and
 // SIDECAR_NODE_ARGS the second (space-separated; '' for none).
 import { readFile } from 'node:fs/promises';
