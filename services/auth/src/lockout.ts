@@ -107,9 +107,10 @@ const LOGIN_PREFIX = 'login:';
 /**
  * A login key holds a keyed hash of the login, not the login: a login is as long as nginx lets a header
  * be (about 6 000 characters), and a flood of made-up ones would otherwise fill the lockout's 100 000 keys
- * (and the aliases') with 6 KB each, past the heap limit. 128 bits, under a secret of this process.
+ * (and the aliases') with 6 KB each, past the heap limit. 128 bits, under a secret of this process, which
+ * also keys the familiar table.
  */
-const loginKeys = new KeyedHash(randomBytes(32));
+const keys = new KeyedHash(randomBytes(32));
 const LOGIN_KEY_BYTES = 16;
 
 /** Nothing counted, nothing in flight, nobody waiting, not locked: the same as no counter at all. */
@@ -139,7 +140,6 @@ export class Lockout {
    * sharing a key would need 2^64 tries against a secret the process never shows.
    */
   readonly #familiar: LruMap<string, number>;
-  readonly #familiarKeys = new KeyedHash(randomBytes(32));
   /** Login key of a folded login → account, learnt from searches, so a known account is refused before its search. */
   readonly #aliases: LruMap<string, string>;
   readonly #max: number;
@@ -174,7 +174,7 @@ export class Lockout {
 
   /** The account of a login no entry matches (or not yet searched), in its folded form. */
   static loginKey(foldedLogin: string): string {
-    return `${LOGIN_PREFIX}${loginKeys.digest(foldedLogin, '', LOGIN_KEY_BYTES)}`;
+    return `${LOGIN_PREFIX}${keys.digest(foldedLogin, '', LOGIN_KEY_BYTES)}`;
   }
 
   /** The account a folded login was last found to be, or its login key. */
@@ -331,7 +331,7 @@ export class Lockout {
   }
 
   #familiarKey(account: string, address: string): string {
-    return this.#familiarKeys.digest(account, address, FAMILIAR_KEY_BYTES);
+    return keys.digest(account, address, FAMILIAR_KEY_BYTES);
   }
 
   /** Takes a place on `counter`, or refuses: locked, or busy (failures and attempts in flight at the limit). */
