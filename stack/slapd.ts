@@ -74,6 +74,7 @@ function configLdif(
   options: Pick<SlapdOptions, 'allowAnonDnBind' | 'anonymousRead' | 'rootDse' | 'frontendAccess'>,
 ): string {
   const service = seed.service.dn;
+  const rootDseTypes = options.rootDse?.attributeTypes ?? [];
   const records = [
     [
       'dn: cn=config',
@@ -98,14 +99,14 @@ function configLdif(
     ],
     ['dn: cn=schema,cn=config', 'objectClass: olcSchemaConfig', 'cn: schema'],
     ...SCHEMAS.map((s) => [`include: file:///etc/ldap/schema/${s}.ldif`]),
-    ...((options.rootDse?.attributeTypes ?? []).length === 0
+    ...(rootDseTypes.length === 0
       ? []
       : [
           [
             'dn: cn=rootdse,cn=schema,cn=config',
             'objectClass: olcSchemaConfig',
             'cn: rootdse',
-            ...(options.rootDse?.attributeTypes ?? []).map((t) => `olcAttributeTypes: ${t}`),
+            ...rootDseTypes.map((t) => `olcAttributeTypes: ${t}`),
           ],
         ]),
     [

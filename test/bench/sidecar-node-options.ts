@@ -1,26 +1,20 @@
 // How a benchmark's sidecar runs Node: as the container image does (services/auth/Dockerfile), so what is
 // measured is what ships. Its NODE_OPTIONS (V8's heap limits) and the options on its command line before
-// the script (V8 flags such as --heap-growing-percent, which Node does not accept in NODE_OPTIONS). SIDECAR_NODE_OPTIONS
-// replaces the first ('' for V8's defaults, '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile) and
-// SIDECAR_NODE_ARGS the second (space-separated; '' for none).
+// the script (V8 flags such as --heap-growing-percent, which Node does not accept in NODE_OPTIONS).
+// SIDECAR_NODE_OPTIONS replaces the first ('' for V8's defaults, '--cpu-prof --cpu-prof-dir=/tmp/prof' to
+// profile) and SIDECAR_NODE_ARGS the second (space-separated; '' for none).
 import { readFile } from 'node:fs/promises';
 
-const dockerfile = (): Promise<string> =>
-  readFile(new URL('../../services/auth/Dockerfile', import.meta.url), 'utf8');
-
-export async function sidecarNodeOptions(): Promise<string> {
-  const override = process.env['SIDECAR_NODE_OPTIONS'];
-  if (override !== undefined) return override;
-  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(await dockerfile())?.[1];
+/** The image's NODE_OPTIONS. */
+function nodeOptionsOf(dockerfile: string): string {
+  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
   if (options === undefined) throw new Error('services/auth/Dockerfile sets no NODE_OPTIONS');
   return options;
 }
 
 /** The image's `CMD ["node", <options>..., "<script>"]`: the options. */
-export async function sidecarNodeArgs(): Promise<string[]> {
-  const override = process.env['SIDECAR_NODE_ARGS'];
-  if (override !== undefined) return override.split(' ').filter((arg) => arg !== '');
-  const cmd = /^CMD (\[.*\])$/m.exec(await dockerfile())?.[1];
+function nodeArgsOf(dockerfile: string): string[] {
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
   const argv: unknown = cmd === undefined ? undefined : JSON.parse(cmd);
   if (!Array.isArray(argv) || argv[0] !== 'node' || !argv.every((arg) => typeof arg === 'string'))
     throw new Error('services/auth/Dockerfile has no CMD ["node", ...]');
@@ -33,8 +27,12 @@ export async function sidecarNodeEnv(): Promise<{
   args: string[];
   line: string;
 }> {
-  const options = await sidecarNodeOptions();
-  const args = await sidecarNodeArgs();
+  const dockerfile = await readFile(new URL('../../services/auth/Dockerfile', import.meta.url), 'utf8');
+  const optionsOverride = process.env['SIDECAR_NODE_OPTIONS'];
+  const argsOverride = process.env['SIDECAR_NODE_ARGS'];
+  const options = optionsOverride ?? nodeOptionsOf(dockerfile);
+  const args =
+    argsOverride === undefined ? nodeArgsOf(dockerfile) : argsOverride.split(' ').filter((arg) => arg !== '');
   return {
     env: options === '' ? {} : { NODE_OPTIONS: options },
     args,
