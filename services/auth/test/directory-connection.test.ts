@@ -24,6 +24,7 @@ import {
   withDeadline,
 } from '../src/directory/connection.ts';
 import type { ConnectionSettings } from '../src/directory/connection.ts';
+import { AddressCache, FRESH_MS } from '../src/directory/address-cache.ts';
 import { DirectoryUnavailableError } from '../src/directory/errors.ts';
 import { ServerSet, serverLabel } from '../src/directory/servers.ts';
 import type { ServerEvent } from '../src/directory/servers.ts';
@@ -341,5 +342,82 @@ describe('opening a connection', () => {
     assert.equal(connectionUrl(client), slapd.url);
     assert.equal(connectionUrl(new Client({ url: slapd.url })), undefined);
     await works(client);
+  });
+});
+
+describe('host names (address-cache.ts)', () => {
+  /** An AddressCache whose resolver knows the names in `hosts`; a name mapped to an Error fails with it. */
+  function resolverFor(hosts: Map<string, string | Error>) {
+    const clock = { now: 0 };
+    const lookups: string[] = [];
+    const cache = new AddressCache({
+      now: () => clock.now,
+      resolve: (hostname) => {
+        lookups.push(hostname);
+        const answer = hosts.get(hostname);
+        if (answer === undefined)
+          return Promise.reject(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' }));
+        if (answer instanceof Error) return Promise.reject(answer);
+        return Promise.resolve([{ address: answer, family: 4 }]);
+      },
+    });
+    return { clock, lookups, lookup: cache.lookup };
+  }
+  const at = (url: string, host: string): string => {
+    const u = new URL(url);
+    return `${u.protocol}//${host}:${u.port}`;
+  };
+
+  it('plain, LDAPS and StartTLS dial the address the cache gives, and a failed lookup reuses the last one', async () => {
+    const hosts = new Map<string, string | Error>([['localhost', '127.0.0.1']]);
+    const r = resolverFor(hosts);
+    const s = settings({ lookup: r.lookup });
+    for (const [url, over] of [
+      [at(slapd.url, 'localhost'), {}],
+      [at(slapd.ldapsUrl, 'localhost'), {}],
+      [at(slapd.url, 'localhost'), { startTls: true }],
+    ] as const) {
+      await works(await connectTo(url, { ...s, ...over }, serviceBind));
+    }
+    assert.deepEqual(r.lookups, ['localhost'], 'one lookup for three connections');
+
+    hosts.set(
+      'localhost',
+      Object.assign(new Error('getaddrinfo EAI_AGAIN localhost'), { code: 'EAI_AGAIN' }),
+    );
+    r.clock.now += FRESH_MS;
+    await works(await connectTo(at(slapd.ldapsUrl, 'localhost'), s, serviceBind));
+    assert.deepEqual(
+      r.lookups,
+      ['localhost', 'localhost'],
+      'asked again once the answer was no longer fresh',
+    );
+  });
+
+  it('the certificate is checked against the host name, whatever address it resolved to', async () => {
+    const r = resolverFor(new Map([['directory.test', '127.0.0.1']]));
+    for (const [url, over] of [
+      [at(slapd.ldapsUrl, 'directory.test'), {}],
+      [at(slapd.url, 'directory.test'), { startTls: true }],
+    ] as const) {
+      await assert.rejects(
+        openConnection(
+          serverSet([url]).servers,
+          settings({ lookup: r.lookup, ...over }),
+          serviceBind,
+          isAnswer,
+        ),
+        unavailable('certificate_untrusted', /not trusted/),
+      );
+    }
+  });
+
+  it('a name the resolver does not know is unreachable, naming the server', async () => {
+    const r = resolverFor(new Map());
+    const url = at(slapd.url, 'nowhere.test');
+    await assert.rejects(
+      openConnection(serverSet([url]).servers, settings({ lookup: r.lookup }), serviceBind, isAnswer),
+      unavailable('unreachable', new RegExp(`^${serverLabel(url)}: .*ENOTFOUND`)),
+    );
   });
 });

@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.ts';
 import type { DirectoryObserver, LdapOperation, OperationOutcome } from '../src/directory/directory.ts';
 import { CredentialsRejectedError, DirectoryUnavailableError } from '../src/directory/errors.ts';
 import type { LdapConfig } from '../src/directory/ldap-config.ts';
+import { FRESH_MS } from '../src/directory/address-cache.ts';
 import { LdapDirectory } from '../src/directory/ldap-directory.ts';
 import { serverLabel } from '../src/directory/servers.ts';
 import type { ServerEvent } from '../src/directory/servers.ts';
@@ -69,6 +70,7 @@ interface Harness {
 function directoryFor(
   overrides: Record<string, string> = {},
   edit: (config: LdapConfig) => LdapConfig = (c) => c,
+  dns: ConstructorParameters<typeof LdapDirectory>[2] = {},
 ): Harness {
   const env: Record<string, string> = { ...openldapEnv(slapd), ...overrides };
   for (const [name, value] of Object.entries(env)) if (value === '') Reflect.deleteProperty(env, name);
@@ -81,7 +83,7 @@ function directoryFor(
     serverState: (e) => h.events.push(e),
     notice: (level, message) => h.notices.push(`${level}: ${message}`),
   };
-  const directory = new LdapDirectory(edit(loadConfig(env).ldap), observer);
+  const directory = new LdapDirectory(edit(loadConfig(env).ldap), observer, dns);
   cleanup.push(() => directory.close());
   h.events.length = 0; // each server's initial "up"
   return { directory, ...h };
@@ -276,6 +278,36 @@ describe('LdapDirectory: answers, failures and what is observed', () => {
     assert.deepEqual(h.notices, ['info: re-read LDAP_CA_FILE: new connections use it']);
     await h.directory.findUser('alice');
     assert.equal(await slapd.countBinds(seed.service.dn), binds + 1);
+  });
+
+  it("a DNS failure does not fail a user's bind: its connection goes to the address last looked up", async () => {
+    const clock = { now: 0 };
+    const dns: { failure?: Error } = {};
+    const lookups: string[] = [];
+    const port = new URL(slapd.url).port;
+    const h = directoryFor({ LDAP_URL: `ldap://directory.test:${port}` }, undefined, {
+      now: () => clock.now,
+      resolve: (hostname) => {
+        lookups.push(hostname);
+        return dns.failure === undefined
+          ? Promise.resolve([{ address: '127.0.0.1', family: 4 }])
+          : Promise.reject(dns.failure);
+      },
+    });
+    const alice = await h.directory.findUser('alice');
+    await h.directory.verifyPassword(alice, seed.users.alice.password);
+    assert.deepEqual(lookups, ['directory.test'], 'the pooled and the bind connection: one lookup');
+
+    dns.failure = Object.assign(new Error('getaddrinfo EAI_AGAIN directory.test'), { code: 'EAI_AGAIN' });
+    clock.now += FRESH_MS;
+    await h.directory.verifyPassword(alice, seed.users.alice.password);
+    await h.directory.verifyPassword(alice, seed.users.alice.password);
+    assert.equal(lookups.length, 3);
+    assert.deepEqual(h.notices, [
+      'warn: DNS lookup of directory.test failed or is slow: connecting to its last address',
+    ]);
+    assert.equal(h.directory.knownDown(), false);
+    assert.deepEqual(h.events, [], 'no server was marked down');
   });
 
   it('after close() a search fails as unavailable', async () => {

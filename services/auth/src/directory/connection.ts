@@ -2,9 +2,11 @@
 // down), LDAPS or StartTLS with certificates always verified unless LDAP_TLS_INSECURE, and every wait
 // bounded: TCP and TLS connect (LDAP_CONNECT_TIMEOUT_MS), the StartTLS handshake (the same; ldapts has no
 // timer of its own there), each operation (LDAP_TIMEOUT_MS), and the whole opening as a backstop.
+import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { Client } from 'ldapts';
+import type { LookupFunction } from './address-cache.ts';
 import type { LdapConfig } from './ldap-config.ts';
 import { classifyTransportError, DirectoryUnavailableError } from './errors.ts';
 import type { ServerSet } from './servers.ts';
@@ -15,6 +17,8 @@ export type ConnectionSettings = Pick<
 > & {
   /** PEM certificates to trust (LDAP_CA_FILE, re-read on rotation); undefined: the system's store. */
   readonly ca: readonly string[] | undefined;
+  /** How host names become addresses (address-cache.ts); undefined: the system resolver on each connect. */
+  readonly lookup?: LookupFunction;
 };
 
 export function tlsOptions(settings: ConnectionSettings): ConnectionOptions {
@@ -89,19 +93,40 @@ function startTlsClient(url: string, settings: ConnectionSettings): Client {
     strictDN: false,
     // Used by startTLS() for the upgrade (the plain connection goes through net.connect).
     createSecureConnection: secure as typeof tls.connect, // called as (options) only, by startTLS()
+    ...plainConnection(settings),
   });
   return client;
 }
 
+/** ldapts dials with net.connect(port, host); this adds settings.lookup. */
+function plainConnection(settings: ConnectionSettings): { createConnection?: typeof net.connect } {
+  const { lookup } = settings;
+  if (lookup === undefined) return {};
+  const connect = (port: number, host: string): net.Socket => net.connect({ port, host, lookup });
+  return { createConnection: connect as typeof net.connect }; // called as (port, host) only
+}
+
+/** ldapts dials ldaps:// with tls.connect(port, host, tlsOptions); this adds settings.lookup. */
+function secureConnection(settings: ConnectionSettings): { createSecureConnection?: typeof tls.connect } {
+  const { lookup } = settings;
+  if (lookup === undefined) return {};
+  const connect = (port: number, host: string, options: ConnectionOptions): TLSSocket =>
+    tls.connect(port, host, { ...options, lookup });
+  return { createSecureConnection: connect as typeof tls.connect }; // called as (port, host, options) only
+}
+
 function newClient(url: string, settings: ConnectionSettings): Client {
   if (settings.startTls) return startTlsClient(url, settings);
+  const ldaps = /^ldaps:/i.test(url);
   return new Client({
     url,
     timeout: settings.timeoutMs,
     connectTimeout: settings.connectTimeoutMs,
     // ldapts speaks TLS from the first byte whenever tlsOptions is set, so only ldaps:// gets them;
     // StartTLS passes them to startTLS() instead.
-    ...(/^ldaps:/i.test(url) ? { tlsOptions: tlsOptions(settings) } : {}),
+    ...(ldaps
+      ? { tlsOptions: tlsOptions(settings), ...secureConnection(settings) }
+      : plainConnection(settings)),
     strictDN: false,
   });
 }

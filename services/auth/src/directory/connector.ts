@@ -3,6 +3,8 @@
 // service account's bind with its retry after a rotation. The layer between the dialer (connection.ts) and
 // the directory's operations.
 import type { Client } from 'ldapts';
+import { AddressCache } from './address-cache.ts';
+import type { AddressCacheOptions } from './address-cache.ts';
 import { InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { closeQuietly, connectTo, connectionUrl, openConnection, openDeadlineMs } from './connection.ts';
 import type { ConnectionSettings } from './connection.ts';
@@ -31,12 +33,31 @@ export class Connector {
   readonly #servers: ServerSet;
   readonly #secrets: RotatingSecrets;
   readonly #prober: NodeJS.Timeout;
+  readonly #addresses: AddressCache;
   /** Called when a rotated file changed: connections made with the old value should go. */
   onRotated: () => void = () => undefined;
 
-  constructor(config: LdapConfig, observer: DirectoryObserver) {
+  /** `dns`: how host names are looked up, and the clock (default: the system resolver; tests pass theirs). */
+  constructor(
+    config: LdapConfig,
+    observer: DirectoryObserver,
+    dns: Pick<AddressCacheOptions, 'resolve' | 'now'> = {},
+  ) {
     this.#config = config;
     this.#observer = observer;
+    this.#addresses = new AddressCache({
+      ...dns,
+      onStale: (hostname, error) => {
+        observer.notice?.(
+          'warn',
+          `DNS lookup of ${hostname} failed or is slow: connecting to its last address`,
+          {
+            hostname,
+            error: errorText(error),
+          },
+        );
+      },
+    });
     this.#servers = new ServerSet(
       config.urls,
       { retryAfterMs: SERVER_RETRY_MS },
@@ -153,6 +174,7 @@ export class Connector {
       timeoutMs: c.timeoutMs,
       connectTimeoutMs: c.connectTimeoutMs,
       ca: this.#secrets.ca,
+      lookup: this.#addresses.lookup,
     };
   }
 

@@ -2,6 +2,7 @@
 // connection of its own that is closed right after. Referrals are never chased.
 import { performance } from 'node:perf_hooks';
 import type { Entry } from 'ldapts';
+import type { AddressCacheOptions } from './address-cache.ts';
 import { closeQuietly } from './connection.ts';
 import { Connector, isAnswer } from './connector.ts';
 import type {
@@ -40,10 +41,15 @@ export class LdapDirectory implements Directory {
   readonly #connector: Connector;
   readonly #pool: ConnectionPool;
 
-  constructor(config: LdapConfig, observer: DirectoryObserver) {
+  /** `dns`: how LDAP_URL's host names are looked up, and the clock (default: the system resolver). */
+  constructor(
+    config: LdapConfig,
+    observer: DirectoryObserver,
+    dns: Pick<AddressCacheOptions, 'resolve' | 'now'> = {},
+  ) {
     this.#config = config;
     this.#observer = observer;
-    this.#connector = new Connector(config, observer);
+    this.#connector = new Connector(config, observer, dns);
     this.#pool = new ConnectionPool(() => this.#timed('bind', () => this.#connector.openService()), {
       max: config.poolSize,
       acquireTimeoutMs: config.timeoutMs,

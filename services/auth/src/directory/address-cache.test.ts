@@ -1,0 +1,164 @@
+// The address cache with a scripted resolver and clock: one lookup serves connections for FRESH_MS, a
+// failed or slow lookup falls back to the last answer (reported once), and without a usable last answer
+// the resolver's error is what the connection gets.
+import assert from 'node:assert/strict';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { describe, it } from 'node:test';
+import { AddressCache, FRESH_MS, STALE_MS, WAIT_MS } from './address-cache.ts';
+import type { Resolve } from './address-cache.ts';
+
+const A: LookupAddress[] = [{ address: '192.0.2.10', family: 4 }];
+const B: LookupAddress[] = [
+  { address: '192.0.2.20', family: 4 },
+  { address: '2001:db8::20', family: 6 },
+];
+
+const dnsError = (code: string): Error => Object.assign(new Error(`getaddrinfo ${code} ldap.test`), { code });
+
+interface Script {
+  cache: AddressCache;
+  calls: { hostname: string; options: LookupOptions }[];
+  stale: { hostname: string; error: string }[];
+  clock: { now: number };
+  /** What the next lookups do: an answer, an error, or 'hang' (settled later with `settle`). */
+  next: (LookupAddress[] | Error | 'hang')[];
+  settle: (answer: LookupAddress[] | Error) => void;
+}
+
+function script(): Script {
+  const clock = { now: 1_000_000 };
+  const calls: Script['calls'] = [];
+  const stale: Script['stale'] = [];
+  const next: Script['next'] = [];
+  let hanging: ((answer: LookupAddress[] | Error) => void) | undefined;
+  const resolve: Resolve = (hostname, options) => {
+    calls.push({ hostname, options });
+    const step = next.shift();
+    assert.ok(step !== undefined, 'an unexpected lookup');
+    if (step === 'hang') {
+      return new Promise((res, rej) => {
+        hanging = (answer) => {
+          if (answer instanceof Error) rej(answer);
+          else res(answer);
+        };
+      });
+    }
+    return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
+  };
+  const cache = new AddressCache({
+    resolve,
+    now: () => clock.now,
+    onStale: (hostname, error) => stale.push({ hostname, error: (error as Error).message }),
+  });
+  return {
+    cache,
+    calls,
+    stale,
+    clock,
+    next,
+    settle: (answer) => {
+      assert.ok(hanging, 'no lookup is hanging');
+      hanging(answer);
+    },
+  };
+}
+
+void describe('AddressCache', () => {
+  void it('one lookup serves every connection while its answer is fresh; then it asks again', async () => {
+    const s = script();
+    s.next.push(A, B);
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    s.clock.now += FRESH_MS - 1;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    assert.equal(s.calls.length, 1);
+    s.clock.now += 1;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), B, 'a changed answer is used once it comes');
+    assert.equal(s.calls.length, 2);
+    assert.deepEqual(s.stale, []);
+  });
+
+  void it('asks for every address, passing the family and hints it was given; each is cached apart', async () => {
+    const s = script();
+    s.next.push(B, A);
+    await s.cache.addresses('ldap.test', { family: 0, hints: 1024 });
+    await s.cache.addresses('ldap.test', { family: 4 });
+    await s.cache.addresses('ldap.test', { family: 4 });
+    assert.deepEqual(s.calls, [
+      { hostname: 'ldap.test', options: { family: 0, hints: 1024, all: true } },
+      { hostname: 'ldap.test', options: { family: 4, hints: 0, all: true } },
+    ]);
+  });
+
+  void it('concurrent connections share one lookup', async () => {
+    const s = script();
+    s.next.push('hang');
+    const waiting = [s.cache.addresses('ldap.test'), s.cache.addresses('ldap.test')];
+    s.settle(A);
+    assert.deepEqual(await Promise.all(waiting), [A, A]);
+    assert.equal(s.calls.length, 1);
+  });
+
+  void it('a failed lookup connects to the last answer, reported once until a lookup succeeds', async () => {
+    const s = script();
+    s.next.push(A, dnsError('EAI_AGAIN'), dnsError('EAI_AGAIN'), B, dnsError('ENOTFOUND'));
+    await s.cache.addresses('ldap.test');
+    s.clock.now += FRESH_MS;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A, 'still stale: asked again, failed again');
+    assert.deepEqual(s.stale, [{ hostname: 'ldap.test', error: 'getaddrinfo EAI_AGAIN ldap.test' }]);
+    assert.deepEqual(await s.cache.addresses('ldap.test'), B);
+    s.clock.now += FRESH_MS;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), B);
+    assert.equal(s.stale.length, 2, 'a new streak of failures is reported again');
+    assert.equal(s.calls.length, 5);
+  });
+
+  void it('a slow lookup: the connection waits WAIT_MS, then takes the last answer; later ones do not wait', async () => {
+    const s = script();
+    s.next.push(A, 'hang');
+    await s.cache.addresses('ldap.test');
+    s.clock.now += FRESH_MS;
+    const started = performance.now();
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    const waited = performance.now() - started;
+    assert.ok(waited >= WAIT_MS - 5, `served after ${waited} ms, before WAIT_MS`);
+    assert.match(s.stale[0]?.error ?? '', /no answer within 500 ms/);
+    s.clock.now += WAIT_MS; // the lookup has been running longer than WAIT_MS: no new wait
+    const nextTurn = new Promise((r) => {
+      setImmediate(() => {
+        r('waited again for the same slow lookup');
+      });
+    });
+    assert.deepEqual(await Promise.race([s.cache.addresses('ldap.test'), nextTurn]), A);
+    assert.equal(s.calls.length, 2, 'the slow lookup is not started twice');
+    s.settle(B); // it answers in the end: the next connection uses the new answer
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(await s.cache.addresses('ldap.test'), B);
+    assert.equal(s.calls.length, 2);
+  });
+
+  void it('without a last answer, or one older than STALE_MS, the lookup error is the answer', async () => {
+    const s = script();
+    s.next.push(dnsError('ENOTFOUND'), A, dnsError('EAI_AGAIN'));
+    await assert.rejects(s.cache.addresses('ldap.test'), /ENOTFOUND/);
+    await s.cache.addresses('ldap.test');
+    s.clock.now += STALE_MS + 1;
+    await assert.rejects(s.cache.addresses('ldap.test'), /EAI_AGAIN/);
+    assert.deepEqual(s.stale, []);
+  });
+
+  void it("lookup() answers in net.connect's two forms: every address, or the first with its family", async () => {
+    const s = script();
+    s.next.push(B, dnsError('ENOTFOUND'));
+    const call = (options: LookupOptions) =>
+      new Promise<unknown[]>((resolve) => {
+        s.cache.lookup('ldap.test', options, (...args) => {
+          resolve(args);
+        });
+      });
+    assert.deepEqual(await call({ all: true }), [null, B]);
+    assert.deepEqual(await call({}), [null, '192.0.2.20', 4]);
+    const [error] = await call({ family: 6 });
+    assert.match(String(error), /ENOTFOUND/);
+  });
+});
