@@ -169,7 +169,10 @@ export class Lockout {
 
   /** The account of a directory entry: DNs are compared case-insensitively, as directories do. */
   static accountKey(dn: string): string {
-    return dn.toLowerCase();
+    const lower = dn.toLowerCase();
+    // A DN already in lower case (OpenLDAP's usual) is kept as the entry's own string, not as a copy: a
+    // cached credential holds both (about 50 bytes each at 100 000).
+    return lower === dn ? dn : lower;
   }
 
   /** The account of a login no entry matches (or not yet searched), in its folded form. */

@@ -13,17 +13,18 @@ export class LruMap<K, V extends object | string | number | boolean | bigint | s
    * table until the table is rebuilt, and a new iterator walks every hole from the start: under a flood of
    * new keys, each eviction walked the holes of all the evictions before it (tens of µs of CPU a key at
    * 100 000). Kept, it starts where the last eviction stopped: every key before it has been evicted, and a
-   * key set or read since went to the end. Renewed after as many changes as the map holds keys, since a
-   * kept iterator also keeps alive every table the Map has rebuilt since it was made.
+   * key set or read since went to the end. A kept iterator also keeps alive every table the Map has
+   * rebuilt since it was made (about 40 bytes a key while the Map grows), so it is made only when a key
+   * must be evicted, and dropped after as many changes as the map holds keys: a map that never fills
+   * holds none.
    */
-  #oldest: MapIterator<K>;
+  #oldest: MapIterator<K> | undefined;
   #changes = 0;
 
   constructor(max: number) {
     if (!Number.isSafeInteger(max) || max < 1)
       throw new RangeError(`LruMap: max must be a positive integer, got ${max}`);
     this.#max = max;
-    this.#oldest = this.#map.keys();
   }
 
   /** The value of `key`, which becomes the most recently used. */
@@ -48,6 +49,7 @@ export class LruMap<K, V extends object | string | number | boolean | bigint | s
     this.#map.set(key, value);
     this.#changed();
     if (this.#map.size > this.#max) {
+      this.#oldest ??= this.#map.keys();
       const oldest = this.#oldest.next();
       if (oldest.done !== true) this.#map.delete(oldest.value);
     }
@@ -60,7 +62,7 @@ export class LruMap<K, V extends object | string | number | boolean | bigint | s
   #changed(): void {
     if (++this.#changes <= this.#map.size) return;
     this.#changes = 0;
-    this.#oldest = this.#map.keys();
+    this.#oldest = undefined;
   }
 
   get size(): number {
