@@ -118,7 +118,8 @@ export class AddressCache {
 
 /** Settles like `promise`, or rejects with SlowLookupError after `ms`. */
 function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T> {
-  if (ms <= 0) return Promise.race([promise, Promise.reject(new SlowLookupError('lookup still running'))]);
+  // Not even a race once the wait is over: each would stay attached to a lookup that may hang for minutes.
+  if (ms <= 0) return Promise.reject(new SlowLookupError('lookup still running'));
   let timer: NodeJS.Timeout | undefined;
   const slow = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
