@@ -74,6 +74,14 @@ async function heapUsed(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
+/** What lookup() calls back with, for net.connect's `options`. */
+const lookupOnce = (cache: AddressCache, options: LookupOptions): Promise<unknown[]> =>
+  new Promise((resolve) => {
+    cache.lookup('ldap.test', options, (...args) => {
+      resolve(args);
+    });
+  });
+
 void describe('AddressCache', () => {
   void it('one lookup serves every connection while its answer is fresh; then it asks again', async () => {
     const s = script();
@@ -163,6 +171,18 @@ void describe('AddressCache', () => {
     assert.equal(s.calls.length, 2);
   });
 
+  void it('an empty answer is a failed lookup: net.connect never gets an empty list; the last answer stands in', async () => {
+    const s = script();
+    s.next.push([], A, []);
+    // Node's happy eyeballs (lookup with `all`) throws on an empty list: an unhandled rejection here.
+    const [error] = await lookupOnce(s.cache, { all: true });
+    assert.match(String(error), /no address for ldap\.test/);
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    s.clock.now += FRESH_MS;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    assert.deepEqual(s.stale, [{ hostname: 'ldap.test', error: 'no address for ldap.test' }]);
+  });
+
   void it('without a last answer, or one older than STALE_MS, the lookup error is the answer', async () => {
     const s = script();
     s.next.push(dnsError('ENOTFOUND'), A, dnsError('EAI_AGAIN'));
@@ -176,12 +196,7 @@ void describe('AddressCache', () => {
   void it("lookup() answers in net.connect's two forms: every address, or the first with its family", async () => {
     const s = script();
     s.next.push(B, dnsError('ENOTFOUND'));
-    const call = (options: LookupOptions) =>
-      new Promise<unknown[]>((resolve) => {
-        s.cache.lookup('ldap.test', options, (...args) => {
-          resolve(args);
-        });
-      });
+    const call = (options: LookupOptions) => lookupOnce(s.cache, options);
     assert.deepEqual(await call({ all: true }), [null, B]);
     assert.deepEqual(await call({}), [null, '192.0.2.20', 4]);
     const [error] = await call({ family: 6 });

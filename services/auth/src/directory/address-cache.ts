@@ -45,6 +45,9 @@ const systemResolve: Resolve = (hostname, options) => dns.promises.lookup(hostna
 
 class SlowLookupError extends Error {}
 
+const noAddress = (hostname: string): Error =>
+  Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
+
 export class AddressCache {
   readonly #resolve: Resolve;
   readonly #onStale: (hostname: string, error: unknown) => void;
@@ -66,8 +69,7 @@ export class AddressCache {
       (addresses) => {
         const [first] = addresses;
         if (options.all === true) callback(null, addresses);
-        else if (first === undefined)
-          callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+        else if (first === undefined) callback(noAddress(hostname), '');
         else callback(null, first.address, first.family);
       },
       (error: unknown) => {
@@ -102,6 +104,8 @@ export class AddressCache {
     if (running !== undefined) return running;
     const promise = this.#resolve(hostname, query)
       .then((addresses) => {
+        // net.connect throws on an empty list (with `all`); getaddrinfo itself reports ENODATA instead.
+        if (addresses.length === 0) throw noAddress(hostname);
         this.#answers.set(key, { addresses, at: this.#now() });
         this.#reported.delete(key);
         return addresses;
