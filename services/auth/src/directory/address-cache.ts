@@ -21,6 +21,8 @@ export interface AddressCacheOptions {
   readonly resolve?: Resolve;
   /** A lookup failed or was slow, and the last answer is used instead; called once until one succeeds. */
   readonly onStale?: (hostname: string, error: unknown) => void;
+  /** How long a connection waits for a new answer (default WAIT_MS). */
+  readonly waitMs?: number;
   readonly now?: () => number;
 }
 
@@ -51,6 +53,7 @@ const noAddress = (hostname: string): Error =>
 export class AddressCache {
   readonly #resolve: Resolve;
   readonly #onStale: (hostname: string, error: unknown) => void;
+  readonly #waitMs: number;
   readonly #now: () => number;
   readonly #answers = new Map<string, Answer>();
   readonly #pending = new Map<string, Pending>();
@@ -60,6 +63,7 @@ export class AddressCache {
   constructor(options: AddressCacheOptions = {}) {
     this.#resolve = options.resolve ?? systemResolve;
     this.#onStale = options.onStale ?? (() => undefined);
+    this.#waitMs = options.waitMs ?? WAIT_MS;
     this.#now = options.now ?? Date.now;
   }
 
@@ -88,7 +92,7 @@ export class AddressCache {
     const pending = this.#lookup(key, hostname, query);
     if (last === undefined || now - last.at > STALE_MS) return pending.promise;
     try {
-      return await waitAtMost(pending.promise, pending.started + WAIT_MS - now);
+      return await waitAtMost(pending.promise, pending.started + this.#waitMs - now, this.#waitMs);
     } catch (error) {
       if (!this.#reported.has(key)) {
         this.#reported.add(key);
@@ -120,14 +124,14 @@ export class AddressCache {
   }
 }
 
-/** Settles like `promise`, or rejects with SlowLookupError after `ms`. */
-function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** Settles like `promise`, or rejects with SlowLookupError after `ms` (of a wait of `waitMs` in all). */
+function waitAtMost<T>(promise: Promise<T>, ms: number, waitMs: number): Promise<T> {
   // Not even a race once the wait is over: each would stay attached to a lookup that may hang for minutes.
   if (ms <= 0) return Promise.reject(new SlowLookupError('lookup still running'));
   let timer: NodeJS.Timeout | undefined;
   const slow = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(new SlowLookupError(`no answer within ${WAIT_MS} ms`));
+      reject(new SlowLookupError(`no answer within ${waitMs} ms`));
     }, ms);
   });
   return Promise.race([promise, slow]).finally(() => {
