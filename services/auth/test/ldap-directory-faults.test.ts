@@ -310,6 +310,33 @@ describe('LdapDirectory: answers, failures and what is observed', () => {
     assert.deepEqual(h.events, [], 'no server was marked down');
   });
 
+  it('with LDAP_CONNECT_TIMEOUT_MS under 1 s, a slow lookup still falls back to the last address in time', async () => {
+    // The lookup counts against LDAP_CONNECT_TIMEOUT_MS: a fixed 0.5 s wait outlasted 400 ms, so the bind's
+    // connection timed out and the server was marked down, as if there were no last address at all.
+    const clock = { now: 0 };
+    const dns = { hang: false };
+    const port = new URL(slapd.url).port;
+    const h = directoryFor(
+      { LDAP_URL: `ldap://directory.test:${port}`, LDAP_CONNECT_TIMEOUT_MS: '400' },
+      undefined,
+      {
+        now: () => clock.now,
+        resolve: () =>
+          dns.hang
+            ? new Promise(() => undefined) // a resolver that never answers
+            : Promise.resolve([{ address: '127.0.0.1', family: 4 }]),
+      },
+    );
+    const alice = await h.directory.findUser('alice');
+    dns.hang = true;
+    clock.now += FRESH_MS;
+    await h.directory.verifyPassword(alice, seed.users.alice.password);
+    assert.deepEqual(h.notices, [
+      'warn: DNS lookup of directory.test failed or is slow: connecting to its last address',
+    ]);
+    assert.deepEqual(h.events, [], 'no server was marked down');
+  });
+
   it('after close() a search fails as unavailable', async () => {
     const h = directoryFor();
     await h.directory.findUser('alice');

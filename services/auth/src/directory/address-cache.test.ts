@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AddressCache, FRESH_MS, STALE_MS, WAIT_MS } from './address-cache.ts';
 import type { Resolve } from './address-cache.ts';
 
@@ -62,6 +64,23 @@ function script(): Script {
     },
   };
 }
+
+/** Heap in use after a full garbage collection. */
+async function heapUsed(): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await new Promise((r) => setImmediate(r)); // let what the last turn released go
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** What lookup() calls back with, for net.connect's `options`. */
+const lookupOnce = (cache: AddressCache, options: LookupOptions): Promise<unknown[]> =>
+  new Promise((resolve) => {
+    cache.lookup('ldap.test', options, (...args) => {
+      resolve(args);
+    });
+  });
 
 void describe('AddressCache', () => {
   void it('one lookup serves every connection while its answer is fresh; then it asks again', async () => {
@@ -137,6 +156,33 @@ void describe('AddressCache', () => {
     assert.equal(s.calls.length, 2);
   });
 
+  void it('once the wait is over, connections served the last answer do not pile up on a hung lookup', async () => {
+    const s = script();
+    s.next.push(A, 'hang');
+    await s.cache.addresses('ldap.test');
+    s.clock.now += FRESH_MS;
+    await s.cache.addresses('ldap.test'); // waits WAIT_MS, then the last answer
+    s.clock.now += WAIT_MS;
+    const before = await heapUsed();
+    for (let i = 0; i < 20_000; i++) assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    const grown = (await heapUsed()) - before;
+    // Each one kept about 1 kB (its race with the lookup) for as long as the lookup ran: 20 MB here.
+    assert.ok(grown < 4 * 1024 * 1024, `the heap grew by ${grown} bytes for connections long served`);
+    assert.equal(s.calls.length, 2);
+  });
+
+  void it('an empty answer is a failed lookup: net.connect never gets an empty list; the last answer stands in', async () => {
+    const s = script();
+    s.next.push([], A, []);
+    // Node's happy eyeballs (lookup with `all`) throws on an empty list: an unhandled rejection here.
+    const [error] = await lookupOnce(s.cache, { all: true });
+    assert.match(String(error), /no address for ldap\.test/);
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    s.clock.now += FRESH_MS;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
+    assert.deepEqual(s.stale, [{ hostname: 'ldap.test', error: 'no address for ldap.test' }]);
+  });
+
   void it('without a last answer, or one older than STALE_MS, the lookup error is the answer', async () => {
     const s = script();
     s.next.push(dnsError('ENOTFOUND'), A, dnsError('EAI_AGAIN'));
@@ -150,12 +196,7 @@ void describe('AddressCache', () => {
   void it("lookup() answers in net.connect's two forms: every address, or the first with its family", async () => {
     const s = script();
     s.next.push(B, dnsError('ENOTFOUND'));
-    const call = (options: LookupOptions) =>
-      new Promise<unknown[]>((resolve) => {
-        s.cache.lookup('ldap.test', options, (...args) => {
-          resolve(args);
-        });
-      });
+    const call = (options: LookupOptions) => lookupOnce(s.cache, options);
     assert.deepEqual(await call({ all: true }), [null, B]);
     assert.deepEqual(await call({}), [null, '192.0.2.20', 4]);
     const [error] = await call({ family: 6 });

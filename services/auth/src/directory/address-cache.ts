@@ -21,6 +21,8 @@ export interface AddressCacheOptions {
   readonly resolve?: Resolve;
   /** A lookup failed or was slow, and the last answer is used instead; called once until one succeeds. */
   readonly onStale?: (hostname: string, error: unknown) => void;
+  /** How long a connection waits for a new answer (default WAIT_MS). */
+  readonly waitMs?: number;
   readonly now?: () => number;
 }
 
@@ -45,9 +47,13 @@ const systemResolve: Resolve = (hostname, options) => dns.promises.lookup(hostna
 
 class SlowLookupError extends Error {}
 
+const noAddress = (hostname: string): Error =>
+  Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
+
 export class AddressCache {
   readonly #resolve: Resolve;
   readonly #onStale: (hostname: string, error: unknown) => void;
+  readonly #waitMs: number;
   readonly #now: () => number;
   readonly #answers = new Map<string, Answer>();
   readonly #pending = new Map<string, Pending>();
@@ -57,6 +63,7 @@ export class AddressCache {
   constructor(options: AddressCacheOptions = {}) {
     this.#resolve = options.resolve ?? systemResolve;
     this.#onStale = options.onStale ?? (() => undefined);
+    this.#waitMs = options.waitMs ?? WAIT_MS;
     this.#now = options.now ?? Date.now;
   }
 
@@ -66,8 +73,7 @@ export class AddressCache {
       (addresses) => {
         const [first] = addresses;
         if (options.all === true) callback(null, addresses);
-        else if (first === undefined)
-          callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+        else if (first === undefined) callback(noAddress(hostname), '');
         else callback(null, first.address, first.family);
       },
       (error: unknown) => {
@@ -86,7 +92,7 @@ export class AddressCache {
     const pending = this.#lookup(key, hostname, query);
     if (last === undefined || now - last.at > STALE_MS) return pending.promise;
     try {
-      return await waitAtMost(pending.promise, pending.started + WAIT_MS - now);
+      return await waitAtMost(pending.promise, pending.started + this.#waitMs - now, this.#waitMs);
     } catch (error) {
       if (!this.#reported.has(key)) {
         this.#reported.add(key);
@@ -102,6 +108,8 @@ export class AddressCache {
     if (running !== undefined) return running;
     const promise = this.#resolve(hostname, query)
       .then((addresses) => {
+        // net.connect throws on an empty list (with `all`); getaddrinfo itself reports ENODATA instead.
+        if (addresses.length === 0) throw noAddress(hostname);
         this.#answers.set(key, { addresses, at: this.#now() });
         this.#reported.delete(key);
         return addresses;
@@ -116,13 +124,14 @@ export class AddressCache {
   }
 }
 
-/** Settles like `promise`, or rejects with SlowLookupError after `ms`. */
-function waitAtMost<T>(promise: Promise<T>, ms: number): Promise<T> {
-  if (ms <= 0) return Promise.race([promise, Promise.reject(new SlowLookupError('lookup still running'))]);
+/** Settles like `promise`, or rejects with SlowLookupError after `ms` (of a wait of `waitMs` in all). */
+function waitAtMost<T>(promise: Promise<T>, ms: number, waitMs: number): Promise<T> {
+  // Not even a race once the wait is over: each would stay attached to a lookup that may hang for minutes.
+  if (ms <= 0) return Promise.reject(new SlowLookupError('lookup still running'));
   let timer: NodeJS.Timeout | undefined;
   const slow = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      reject(new SlowLookupError(`no answer within ${WAIT_MS} ms`));
+      reject(new SlowLookupError(`no answer within ${waitMs} ms`));
     }, ms);
   });
   return Promise.race([promise, slow]).finally(() => {

@@ -3,7 +3,7 @@
 // service account's bind with its retry after a rotation. The layer between the dialer (connection.ts) and
 // the directory's operations.
 import type { Client } from 'ldapts';
-import { AddressCache } from './address-cache.ts';
+import { AddressCache, WAIT_MS } from './address-cache.ts';
 import type { AddressCacheOptions } from './address-cache.ts';
 import { InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { closeQuietly, connectTo, connectionUrl, openConnection, openDeadlineMs } from './connection.ts';
@@ -47,6 +47,9 @@ export class Connector {
     this.#observer = observer;
     this.#addresses = new AddressCache({
       ...dns,
+      // The lookup counts against LDAP_CONNECT_TIMEOUT_MS (ldapts's timer runs while it waits): wait at most
+      // half of it, or the last address would never be dialled in time and the server would be marked down.
+      waitMs: Math.min(WAIT_MS, config.connectTimeoutMs / 2),
       onStale: (hostname, error) => {
         observer.notice?.(
           'warn',
