@@ -6,7 +6,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AddressCache, FRESH_MS, STALE_MS, WAIT_MS } from './address-cache.ts';
+import { AddressCache, FRESH_MS, RETRY_MS, STALE_MS, WAIT_MS } from './address-cache.ts';
 import type { Resolve } from './address-cache.ts';
 
 const A: LookupAddress[] = [{ address: '192.0.2.10', family: 4 }];
@@ -119,17 +119,66 @@ void describe('AddressCache', () => {
 
   void it('a failed lookup connects to the last answer, reported once until a lookup succeeds', async () => {
     const s = script();
-    s.next.push(A, dnsError('EAI_AGAIN'), dnsError('EAI_AGAIN'), B, dnsError('ENOTFOUND'));
+    s.next.push(A, dnsError('EAI_AGAIN'), dnsError('ESERVFAIL'), B, dnsError('ETIMEOUT'));
     await s.cache.addresses('ldap.test');
     s.clock.now += FRESH_MS;
     assert.deepEqual(await s.cache.addresses('ldap.test'), A);
-    assert.deepEqual(await s.cache.addresses('ldap.test'), A, 'still stale: asked again, failed again');
+    s.clock.now += RETRY_MS - 1;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A, 'within RETRY_MS of the failure');
+    assert.equal(s.calls.length, 2, 'asked again within RETRY_MS of a failure');
+    s.clock.now += 1;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A, 'asked again, failed again');
     assert.deepEqual(s.stale, [{ hostname: 'ldap.test', error: 'getaddrinfo EAI_AGAIN ldap.test' }]);
-    assert.deepEqual(await s.cache.addresses('ldap.test'), B);
+    s.clock.now += RETRY_MS;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), B, 'the resolver is back');
     s.clock.now += FRESH_MS;
     assert.deepEqual(await s.cache.addresses('ldap.test'), B);
     assert.equal(s.stale.length, 2, 'a new streak of failures is reported again');
     assert.equal(s.calls.length, 5);
+  });
+
+  void it('a name with no address (ENOTFOUND, ENODATA) is final: the last address is not used, and forgotten', async () => {
+    for (const code of ['ENOTFOUND', 'ENODATA']) {
+      const s = script();
+      s.next.push(A, dnsError(code), dnsError('EAI_AGAIN'));
+      await s.cache.addresses('ldap.test');
+      s.clock.now += FRESH_MS;
+      await assert.rejects(s.cache.addresses('ldap.test'), new RegExp(code));
+      s.clock.now += 1;
+      await assert.rejects(s.cache.addresses('ldap.test'), /EAI_AGAIN/, 'the forgotten address came back');
+      assert.deepEqual(s.stale, []);
+    }
+  });
+
+  void it('a resolver that throws fails like one that rejects; a rejection that is not an Error reaches net.connect as one', async () => {
+    const calls: number[] = [];
+    let fail: () => never = () => {
+      throw dnsError('EAI_AGAIN');
+    };
+    const clock = { now: 0 };
+    const cache = new AddressCache({
+      now: () => clock.now,
+      resolve: () => {
+        calls.push(clock.now);
+        return calls.length === 1 ? Promise.resolve(A) : fail();
+      },
+    });
+    await cache.addresses('ldap.test');
+    clock.now += FRESH_MS;
+    assert.deepEqual(await cache.addresses('ldap.test'), A);
+    const bare = new AddressCache({
+      resolve: () =>
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what is being tested
+        Promise.reject('not an Error'),
+    });
+    const [error] = await lookupOnce(bare, { all: true });
+    assert.ok(error instanceof Error);
+    assert.match(error.message, /DNS lookup of ldap\.test failed: not an Error/);
+    fail = () => {
+      throw new TypeError('resolver defect');
+    };
+    const [thrown] = await lookupOnce(new AddressCache({ resolve: () => fail() }), {});
+    assert.match(String(thrown), /resolver defect/);
   });
 
   void it('a slow lookup: the connection waits WAIT_MS, then takes the last answer; later ones do not wait', async () => {
@@ -171,7 +220,7 @@ void describe('AddressCache', () => {
     assert.equal(s.calls.length, 2);
   });
 
-  void it('an empty answer is a failed lookup: net.connect never gets an empty list; the last answer stands in', async () => {
+  void it('an empty answer is no address: net.connect never gets an empty list, nor the last answer', async () => {
     const s = script();
     s.next.push([], A, []);
     // Node's happy eyeballs (lookup with `all`) throws on an empty list: an unhandled rejection here.
@@ -179,8 +228,8 @@ void describe('AddressCache', () => {
     assert.match(String(error), /no address for ldap\.test/);
     assert.deepEqual(await s.cache.addresses('ldap.test'), A);
     s.clock.now += FRESH_MS;
-    assert.deepEqual(await s.cache.addresses('ldap.test'), A);
-    assert.deepEqual(s.stale, [{ hostname: 'ldap.test', error: 'no address for ldap.test' }]);
+    await assert.rejects(s.cache.addresses('ldap.test'), { code: 'ENODATA' });
+    assert.deepEqual(s.stale, []);
   });
 
   void it('without a last answer, or one older than STALE_MS, the lookup error is the answer', async () => {

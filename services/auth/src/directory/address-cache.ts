@@ -3,7 +3,9 @@
 // retries after 5 s, longer than LDAP_CONNECT_TIMEOUT_MS) failed the connection and marked a healthy server
 // down. Here an answer is reused for FRESH_MS; after that a connection waits at most WAIT_MS for a new one
 // and otherwise connects to the last address the resolver gave (serve-stale, as RFC 8767 lets resolvers
-// do), for at most STALE_MS. A certificate is still checked against the host name, never the address.
+// do), for at most STALE_MS, asking again at most every RETRY_MS meanwhile. An answer that the name has no
+// address (ENOTFOUND, ENODATA) is the resolver working, not failing: it is final, and the last address is
+// forgotten. A certificate is still checked against the host name, never the address.
 import dns from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 
@@ -13,6 +15,13 @@ export const FRESH_MS = 30_000;
 export const WAIT_MS = 500;
 /** The last answer stands in for a failed or slow lookup at most this long after it was given. */
 export const STALE_MS = 86_400_000;
+/** After a failed lookup, connections take the last answer without asking again for this long. */
+export const RETRY_MS = 1000;
+
+/** Errors that say the name has no address: final, never answered with an older address. */
+const FINAL = new Set(['ENOTFOUND', 'ENODATA']);
+const isFinal = (error: unknown): boolean =>
+  error instanceof Error && FINAL.has(String((error as NodeJS.ErrnoException).code));
 
 export type Resolve = (hostname: string, options: LookupOptions & { all: true }) => Promise<LookupAddress[]>;
 
@@ -48,7 +57,7 @@ const systemResolve: Resolve = (hostname, options) => dns.promises.lookup(hostna
 class SlowLookupError extends Error {}
 
 const noAddress = (hostname: string): Error =>
-  Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' });
+  Object.assign(new Error(`no address for ${hostname}`), { code: 'ENODATA' });
 
 export class AddressCache {
   readonly #resolve: Resolve;
@@ -56,6 +65,8 @@ export class AddressCache {
   readonly #waitMs: number;
   readonly #now: () => number;
   readonly #answers = new Map<string, Answer>();
+  /** When each key's last lookup failed, while the last answer stands in. */
+  readonly #failedAt = new Map<string, number>();
   readonly #pending = new Map<string, Pending>();
   /** Keys whose last lookup failed and was reported: reported again only after one succeeds. */
   readonly #reported = new Set<string>();
@@ -77,7 +88,10 @@ export class AddressCache {
         else callback(null, first.address, first.family);
       },
       (error: unknown) => {
-        callback(error as NodeJS.ErrnoException, '');
+        callback(
+          error instanceof Error ? error : new Error(`DNS lookup of ${hostname} failed: ${String(error)}`),
+          '',
+        );
       },
     );
   };
@@ -89,11 +103,20 @@ export class AddressCache {
     const last = this.#answers.get(key);
     const now = this.#now();
     if (last !== undefined && now - last.at < FRESH_MS) return last.addresses;
+    const failedAt = this.#failedAt.get(key);
+    if (
+      last !== undefined &&
+      failedAt !== undefined &&
+      now - failedAt < RETRY_MS &&
+      now - last.at <= STALE_MS
+    )
+      return last.addresses;
     const pending = this.#lookup(key, hostname, query);
     if (last === undefined || now - last.at > STALE_MS) return pending.promise;
     try {
       return await waitAtMost(pending.promise, pending.started + this.#waitMs - now, this.#waitMs);
     } catch (error) {
+      if (isFinal(error)) throw error;
       if (!this.#reported.has(key)) {
         this.#reported.add(key);
         this.#onStale(hostname, error);
@@ -106,13 +129,26 @@ export class AddressCache {
   #lookup(key: string, hostname: string, query: LookupOptions & { all: true }): Pending {
     const running = this.#pending.get(key);
     if (running !== undefined) return running;
-    const promise = this.#resolve(hostname, query)
+    // In a promise, so that a resolver that throws fails like one that rejects.
+    const promise = new Promise<LookupAddress[]>((resolve) => {
+      resolve(this.#resolve(hostname, query));
+    })
       .then((addresses) => {
         // net.connect throws on an empty list (with `all`); getaddrinfo itself reports ENODATA instead.
         if (addresses.length === 0) throw noAddress(hostname);
         this.#answers.set(key, { addresses, at: this.#now() });
+        this.#failedAt.delete(key);
         this.#reported.delete(key);
         return addresses;
+      })
+      .catch((error: unknown) => {
+        if (isFinal(error)) {
+          this.#answers.delete(key);
+          this.#failedAt.delete(key);
+        } else {
+          this.#failedAt.set(key, this.#now());
+        }
+        throw error;
       })
       .finally(() => {
         this.#pending.delete(key);
