@@ -222,14 +222,14 @@ describe('attack: guessing past the lockout', () => {
     assert.equal(lockout.accountOf(dn), Lockout.loginKey(dn), 'the DN-shaped login keeps its own key');
   });
 
-  it("a flood of unknown logins from rotating IPv6 addresses (more than the lockout keeps) does not evict alice's lock", async () => {
-    // Each address of a /64 is its own address counter, so one guess per address never meets the
-    // per-address limit; each unknown login is a counter of its own. The lockout keeps maxKeys of each.
+  it("a flood of unknown logins from rotating IPv6 networks (more than the lockout keeps) does not evict alice's lock", async () => {
+    // Each /64 is its own address counter (a /48 holds 65 536 of them), so one guess per /64 never meets
+    // the per-address limit; each unknown login is a counter of its own. The lockout keeps maxKeys of each.
     const { ask, directory } = setup({ maxFailures: 3, addressMaxFailures: 3, maxKeys: 1000 });
     for (let i = 0; i < 3; i++) assert.equal((await ask('alice', `guess-${i}`)).reason, 'invalid_password');
     assert.equal((await ask('alice', 'alice-password')).reason, 'locked_out');
     for (let i = 0; i < 1500; i++) {
-      const d = await ask(`nobody-${i}`, 'x', `2001:db8::${i.toString(16)}`);
+      const d = await ask(`nobody-${i}`, 'x', `2001:db8:${i.toString(16)}::1`);
       assert.equal(d.reason, 'unknown_user');
     }
     const d = await ask('alice', 'alice-password', '2001:db8::ffff');
@@ -253,7 +253,7 @@ describe('attack: guessing past the lockout', () => {
     const headers = Array.from({ length: 3000 }, (_, i) => basic(`${pad}${i}`, 'guess'));
     const before = heap();
     for (const [i, authorization] of headers.entries()) {
-      const clientIp = `2001:db8::${Math.floor(i / 2).toString(16)}`;
+      const clientIp = `2001:db8:${Math.floor(i / 2).toString(16)}::1`;
       const d = await decider.decide({ authorization, method: 'GET', uri: '/v2/', clientIp });
       assert.equal(d.reason, 'unknown_user');
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Attempt, Lockout, isBusy } from './lockout.ts';
+import { Attempt, Lockout, addressGroup, isBusy } from './lockout.ts';
 import type { Busy } from './lockout.ts';
 import type { LockoutEvent, LockoutOptions } from './lockout.ts';
 
@@ -398,6 +398,42 @@ describe('Lockout', () => {
     for (let i = 0; i < 3; i++) l.recordAddressFailure('198.51.100.7');
     assert.deepEqual(l.lockOf(BOB, '198.51.100.7'), { kind: 'address', until }, 'not extended');
     assert.deepEqual(events, [{ kind: 'address', subject: '198.51.100.7', until }]);
+  });
+
+  it('an IPv6 client is counted by its /64: spraying from new addresses in it locks them all, not the next /64', () => {
+    const { l, events, attempt, now } = lockout({ maxFailures: 100, addressMaxFailures: 3 });
+    const users = ['uid=a,dc=test', 'uid=b,dc=test', 'uid=c,dc=test'];
+    users.forEach((account, i) => attempt(account, `2001:db8:1:2::${i + 1}`, 'fail'));
+    const until = now() + 120_000;
+    assert.deepEqual(l.lockOf(BOB, '2001:db8:1:2:ffff:ffff:ffff:ffff'), { kind: 'address', until });
+    assert.deepEqual(attempt(BOB, '2001:db8:1:2:abcd::1', 'fail'), { kind: 'address', until });
+    assert.equal(l.lockOf(BOB, '2001:db8:1:3::1'), undefined, 'the next /64 is someone else');
+    assert.deepEqual(events, [{ kind: 'address', subject: '2001:db8:1:2::/64', until }]);
+  });
+
+  it('an IPv6 host stays familiar when its privacy address changes within its /64', () => {
+    const { l, attempt } = lockout({ addressMaxFailures: 100 });
+    attempt(BOB, '2001:db8:7:7:1111:2222:3333:4444', 'succeed');
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) attempt(BOB, address, 'fail');
+    assert.equal(l.lockOf(BOB, '2001:db8:7:7:5555:6666:7777:8888'), undefined, 'a new address in the /64');
+    assert.equal(l.lockOf(BOB, '2001:db8:7:8::1')?.kind, 'user', 'another /64 is a stranger');
+  });
+
+  it('addressGroup: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 as its /64 whatever its spelling', () => {
+    assert.equal(addressGroup('192.0.2.1'), '192.0.2.1');
+    assert.equal(addressGroup('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(addressGroup('::FFFF:c000:201'), '192.0.2.1');
+    for (const spelling of [
+      '2001:db8:1:2:3:4:5:6',
+      '2001:DB8:1:2::9',
+      '2001:0db8:0001:0002::',
+      '2001:db8:1:2::1.2.3.4',
+    ])
+      assert.equal(addressGroup(spelling), '2001:db8:1:2::/64', spelling);
+    assert.equal(addressGroup('1::2:3:4:5:6:7'), '1:0:2:3::/64');
+    assert.equal(addressGroup('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(addressGroup('::1'), '0:0:0:0::/64');
+    assert.equal(addressGroup('not an address: really'), 'not an address: really');
   });
 
   it('with LOCKOUT_ADDRESS_MAX_FAILURES=0 addresses are not counted; accounts still are', () => {

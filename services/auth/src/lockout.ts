@@ -13,11 +13,47 @@
 //   an address familiar, and never lifts a lock.
 // - Only failures the directory itself reported count: a repeated wrong password answered from the
 //   negative cache is not a new guess.
+// - An IPv6 client is counted by its /64 (addressGroup): one host holds a whole /64 and may take any
+//   address in it, so per-address counts would stop no one; a host whose privacy address changes stays
+//   familiar.
 import { randomBytes } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { KeyedHash } from './keyed-hash.ts';
 import { LruMap } from './lru-map.ts';
 
 export type LockKind = 'user' | 'address';
+
+/**
+ * The key a client address is counted and made familiar under: an IPv4 address itself, an IPv6 address's
+ * /64 (`2001:db8:1:2::/64`), an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) its IPv4 address.
+ */
+export function addressGroup(address: string): string {
+  if (!address.includes(':') || !isIPv6(address)) return address;
+  const h = ipv6Hextets(address);
+  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+    const [a = 0, b = 0] = [h[6], h[7]];
+    return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
+  }
+  return `${h
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (a zone index dropped, a trailing dotted quad read). */
+function ipv6Hextets(address: string): number[] {
+  let text = address.split('%')[0] ?? '';
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad !== null) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((x) => parseInt(x, 16)));
+  const front = parse(head);
+  const back = tail === undefined ? [] : parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
 
 /** Why an attempt is refused: the account or the address is locked until `until`. */
 export interface Lock {
@@ -187,7 +223,8 @@ export class Lockout {
   }
 
   /** The lock that refuses `account` tried from `address` now, if any (attempts in flight aside). */
-  lockOf(account: string, address: string): Lock | undefined {
+  lockOf(account: string, clientAddress: string): Lock | undefined {
+    const address = addressGroup(clientAddress);
     const now = this.#now();
     const byAddress = this.#addresses.get(address);
     if (byAddress !== undefined && byAddress.lockedUntil > now)
@@ -204,7 +241,8 @@ export class Lockout {
   }
 
   /** Reserves a place for a directory check from `address`, or says which lock (or busy limit) refuses it. */
-  begin(address: string): Attempt | Lock | Busy {
+  begin(clientAddress: string): Attempt | Lock | Busy {
+    const address = addressGroup(clientAddress);
     if (this.#addressMax === 0) return new Attempt(address, undefined);
     const counter = this.#addressCounter(address);
     const refusal = this.#reserve(counter, this.#addressMax, 'address');
@@ -278,8 +316,9 @@ export class Lockout {
   }
 
   /** A failure no directory check made (a refused CI job token): counted against the address alone. */
-  recordAddressFailure(address: string): void {
+  recordAddressFailure(clientAddress: string): void {
     if (this.#addressMax === 0) return;
+    const address = addressGroup(clientAddress);
     const counter = this.#addressCounter(address);
     this.#count(counter, this.#addressMax, this.#now(), { kind: 'address', subject: address });
   }

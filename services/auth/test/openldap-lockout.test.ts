@@ -187,4 +187,32 @@ describe('strangers cannot lock out a verified user', () => {
       'other addresses log in',
     );
   });
+
+  it('an IPv6 client that takes a new address in its /64 for each guess is locked as one address', async () => {
+    const s = await sidecarWith({ LOCKOUT_MAX_FAILURES: '100', LOCKOUT_ADDRESS_MAX_FAILURES: '3' });
+    const binds = await slapd.countBinds(seed.users.carol.dn);
+    for (const [i, user] of ['nobody', 'noone', 'carol'].entries())
+      assert.equal((await ask(s, user, 'typo', `2001:db8:5:6::${i + 1}`)).status, 401);
+    assert.equal(await slapd.countBinds(seed.users.carol.dn), binds + 1);
+    const res = await ask(s, seed.users.carol.uid, 'typo-again', '2001:db8:5:6:1234:5678:9abc:def0');
+    assert.equal(res.status, 401);
+    assert.equal(
+      await slapd.countBinds(seed.users.carol.dn),
+      binds + 1,
+      'a fourth guess reached the directory',
+    );
+    const [started] = await linesWith(s, /^lockout started/, 1);
+    assert.deepEqual([started?.['lock'], started?.['client_ip']], ['address', '2001:db8:5:6::/64']);
+    const decisions = await linesWith(s, /^decision$/, 4);
+    assert.deepEqual(
+      [decisions.at(-1)?.['reason'], decisions.at(-1)?.['client_ip']],
+      ['locked_out', '2001:db8:5:6:1234:5678:9abc:def0'],
+      'the audit line keeps the full address',
+    );
+    assert.equal(
+      (await ask(s, alice.uid, alice.password, '2001:db8:5:7::1')).status,
+      200,
+      'the next /64 logs in',
+    );
+  });
 });

@@ -1,5 +1,5 @@
-// CPU of a flood of new keys into a full lockout table: refused CI job tokens from rotating addresses
-// (an IPv6 /64), one new address counter each, nothing asked of the directory. Each new key evicts the
+// CPU of a flood of new keys into a full lockout table: refused CI job tokens from rotating IPv6 networks
+// (a new /64 each, as from a /32), one new address counter each, nothing asked of the directory. Each new key evicts the
 // least recently used. A Map-backed LRU that looked for its oldest key with a new iterator walked the hole
 // every earlier eviction left, so each new key cost in proportion to the table's size (26 times as much
 // at 100 000 keys as at 1 000); keeping the iterator between evictions makes the cost flat (about 3 times,
@@ -17,7 +17,8 @@ const FLOOD = 100_000;
 function floodCost(maxKeys: number): number {
   const lockout = new Lockout({ maxFailures: 5, windowSeconds: 60, durationSeconds: 60, maxKeys });
   const flood = (from: number, count: number): void => {
-    for (let i = from; i < from + count; i++) lockout.recordAddressFailure(`2001:db8::${i.toString(16)}`);
+    for (let i = from; i < from + count; i++)
+      lockout.recordAddressFailure(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`);
   };
   flood(0, maxKeys); // full: every new address from here evicts one
   const start = process.cpuUsage();
