@@ -419,10 +419,25 @@ describe('Lockout', () => {
     assert.equal(l.lockOf(BOB, '2001:db8:7:8::1')?.kind, 'user', 'another /64 is a stranger');
   });
 
+  it('IPv4 clients translated into 64:ff9b::/96 (SIIT, NAT46) are counted and made familiar one by one', () => {
+    const { l, events, attempt, now } = lockout({ addressMaxFailures: 3 });
+    attempt(BOB, '64:ff9b::203.0.113.9', 'succeed');
+    const users = ['uid=a,dc=test', 'uid=b,dc=test', 'uid=c,dc=test'];
+    for (const account of users) attempt(account, '64:ff9b::198.51.100.7', 'fail');
+    for (let i = 0; i < 3; i++) attempt(BOB, `64:ff9b::198.51.100.${10 + i}`, 'fail');
+    const until = now() + 120_000;
+    assert.deepEqual(l.lockOf(BOB, '64:ff9b::c633:6407'), { kind: 'address', until }, 'the guesser');
+    assert.equal(l.lockOf(BOB, '64:ff9b::cb00:7109'), undefined, 'another IPv4 client, familiar to bob');
+    assert.equal(l.lockOf(BOB, '64:ff9b::192.0.2.1')?.kind, 'user', 'a stranger to bob');
+    assert.deepEqual(events.slice(0, 1), [{ kind: 'address', subject: '198.51.100.7', until }]);
+  });
+
   it('addressGroup: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 as its /64 whatever its spelling', () => {
     assert.equal(addressGroup('192.0.2.1'), '192.0.2.1');
     assert.equal(addressGroup('::ffff:192.0.2.1'), '192.0.2.1');
     assert.equal(addressGroup('::FFFF:c000:201'), '192.0.2.1');
+    assert.equal(addressGroup('64:FF9B::c000:201'), '192.0.2.1');
+    assert.equal(addressGroup('64:ff9b::1:c000:201'), '64:ff9b:0:0::/64', 'not the /96: no IPv4 address');
     for (const spelling of [
       '2001:db8:1:2:3:4:5:6',
       '2001:DB8:1:2::9',

@@ -25,12 +25,17 @@ export type LockKind = 'user' | 'address';
 
 /**
  * The key a client address is counted and made familiar under: an IPv4 address itself, an IPv6 address's
- * /64 (`2001:db8:1:2::/64`), an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) its IPv4 address.
+ * /64 (`2001:db8:1:2::/64`), an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) or an IPv4 client's
+ * translated one (`64:ff9b::192.0.2.1`) its IPv4 address.
  */
 export function addressGroup(address: string): string {
   if (!address.includes(':') || !isIPv6(address)) return address;
   const h = ipv6Hextets(address);
-  if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+  // ::ffff:0:0/96 (RFC 4291) and the translators' well-known 64:ff9b::/96 (RFC 6052) hold one IPv4 client
+  // per address: by their /64, every IPv4 client of an IPv6-only service behind SIIT/NAT46 would be one.
+  const mapped = h[0] === 0 && h[1] === 0 && h[5] === 0xffff;
+  const nat64 = h[0] === 0x64 && h[1] === 0xff9b && h[5] === 0;
+  if ((mapped || nat64) && h[2] === 0 && h[3] === 0 && h[4] === 0) {
     const [a = 0, b = 0] = [h[6], h[7]];
     return `${a >> 8}.${a & 255}.${b >> 8}.${b & 255}`;
   }
