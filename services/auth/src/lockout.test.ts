@@ -438,6 +438,22 @@ describe('Lockout', () => {
     assert.equal(addressGroup('::FFFF:c000:201'), '192.0.2.1');
     assert.equal(addressGroup('64:FF9B::c000:201'), '192.0.2.1');
     assert.equal(addressGroup('64:ff9b::1:c000:201'), '64:ff9b:0:0::/64', 'not the /96: no IPv4 address');
+    assert.equal(addressGroup('::ffff:198.51.100.254'), '198.51.100.254');
+    // Only those two /96 prefixes hold an IPv4 address: one group off, and it is an IPv6 /64 like any other.
+    for (const [address, group] of [
+      ['1::ffff:c000:201', '1:0:0:0::/64'],
+      ['0:1::ffff:c000:201', '0:1:0:0::/64'],
+      ['0:0:1::ffff:c000:201', '0:0:1:0::/64'],
+      ['0:0:0:1::ffff:c000:201', '0:0:0:1::/64'],
+      ['::1:ffff:c000:201', '0:0:0:0::/64'],
+      ['::fffe:c000:201', '0:0:0:0::/64'],
+      ['65:ff9b::c000:201', '65:ff9b:0:0::/64'],
+      ['64:ff9a::c000:201', '64:ff9a:0:0::/64'],
+      ['64:ff9b:1::c000:201', '64:ff9b:1:0::/64'],
+      ['64:ff9b:0:1::c000:201', '64:ff9b:0:1::/64'],
+      ['64:ff9b::1:0:c000:201', '64:ff9b:0:0::/64'],
+    ] as const)
+      assert.equal(addressGroup(address), group, address);
     for (const spelling of [
       '2001:db8:1:2:3:4:5:6',
       '2001:DB8:1:2::9',

@@ -242,6 +242,24 @@ void describe('AddressCache', () => {
     assert.deepEqual(s.stale, []);
   });
 
+  void it('right after a failed lookup, an answer older than STALE_MS is not served either', async () => {
+    const s = script();
+    s.next.push(A, dnsError('EAI_AGAIN'), dnsError('EAI_AGAIN'));
+    await s.cache.addresses('ldap.test');
+    s.clock.now += STALE_MS - 1;
+    assert.deepEqual(await s.cache.addresses('ldap.test'), A, 'stale, within STALE_MS');
+    s.clock.now += 2; // within RETRY_MS of that failure, but past STALE_MS
+    await assert.rejects(s.cache.addresses('ldap.test'), /EAI_AGAIN/);
+  });
+
+  void it('by default asks the system resolver, as net.connect would', async () => {
+    const addresses = await new AddressCache().addresses('localhost');
+    assert.ok(
+      addresses.some((a) => a.address === '127.0.0.1' || a.address === '::1'),
+      JSON.stringify(addresses),
+    );
+  });
+
   void it("lookup() answers in net.connect's two forms: every address, or the first with its family", async () => {
     const s = script();
     s.next.push(B, dnsError('ENOTFOUND'));
